@@ -1,0 +1,22 @@
+#pragma once
+// A problem found while producing or checking a configuration, attached to the resource it concerns so
+// that only that resource is dropped or disabled, and the API can show why.
+
+#include <string>
+#include <vector>
+
+namespace berth::config {
+
+enum class ResourceKind { router, service, middleware, container, provider };
+
+struct Diagnostic {
+  ResourceKind resource = ResourceKind::provider;
+  std::string name;       ///< the resource's name (unqualified within a provider's output)
+  std::string container;  ///< the container it came from, when it came from labels
+  std::string message;
+  friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
+};
+
+using Diagnostics = std::vector<Diagnostic>;
+
+}  // namespace berth::config
