@@ -1,0 +1,81 @@
+// Rule::matches must not allocate: this executable counts every operator new while a flag is set.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string_view>
+#include <vector>
+
+#include "berth/rules/rule.hpp"
+#include "request.hpp"
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<std::size_t> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+
+using berth::rules::HeaderField;
+using berth::rules::Rule;
+using berth::rules::test::must_compile;
+using berth::rules::test::Request;
+
+TEST_CASE("matching allocates nothing, whatever the matchers") {
+  const std::vector<Rule> rules = {
+      must_compile("Host(`example.com`) && PathPrefix(`/api`)"),
+      must_compile("Host(`*.example.com`) || Host(`*`)"),
+      must_compile("HostRegexp(`^[a-z]+\\.example\\.com$`)"),
+      must_compile("Path(`/a b`) || PathRegexp(`^/a%2Fb$`) || PathRegexp(`\\.php$`)"),
+      must_compile("Method(`GET`) && !Header(`X-Env`, `prod`)"),
+      must_compile("HeaderRegexp(`Accept`, `json`)"),
+      must_compile("Query(`q`, `a b`) || QueryRegexp(`q`, `^a b$`) || Query(`mobile`)"),
+      must_compile("ClientIP(`192.0.2.0/24`) || ClientIP(`2001:db8::/32`)"),
+  };
+  const std::vector<HeaderField> fields = {{"Accept", "application/json"}, {"X-Env", "dev"}};
+  const std::vector<Request> requests = {
+      {.host = "Example.COM:443", .path = "/api/x", .headers = fields},
+      {.host = "API.example.com", .path = "/a%20b", .query = "q=a+b&mobile"},
+      {.method = "POST",
+       .host = "[::1]:8080",
+       .path = "/a%2fb",
+       .query = "q=a%20b",
+       .peer = "2001:db8::1"},
+      {.path = "/index.php", .query = "x=%zz;&q=", .peer = ""},
+  };
+
+  std::vector<bool> warm;
+  std::vector<bool> measured;
+  warm.reserve(rules.size() * requests.size());
+  measured.reserve(rules.size() * requests.size());
+  std::vector<berth::rules::RequestView> views;
+  views.reserve(requests.size());
+  for (const Request& request : requests) views.push_back(request.view());
+
+  // RE2 fills its DFA cache on first use; that is RE2's own, bounded memory.
+  for (const Rule& rule : rules) {
+    for (const auto& view : views) warm.push_back(rule.matches(view));
+  }
+  allocations = 0;
+  counting = true;
+  for (const Rule& rule : rules) {
+    for (const auto& view : views) measured.push_back(rule.matches(view));
+  }
+  counting = false;
+  CHECK(allocations == 0);
+  CHECK(measured == warm);
+  // The requests do exercise both outcomes.
+  CHECK(std::count(measured.begin(), measured.end(), true) > 5);
+  CHECK(std::count(measured.begin(), measured.end(), false) > 5);
+}
