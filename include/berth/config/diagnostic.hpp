@@ -9,11 +9,15 @@ namespace berth::config {
 
 enum class ResourceKind { router, service, middleware, container, provider };
 
+/// error: the resource is dropped; warning: kept, but something was guessed or ignored; info: a note.
+enum class Severity { error, warning, info };
+
 struct Diagnostic {
   ResourceKind resource = ResourceKind::provider;
   std::string name;       ///< the resource's name (unqualified within a provider's output)
   std::string container;  ///< the container it came from, when it came from labels
   std::string message;
+  Severity severity = Severity::error;
   friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
 };
 

@@ -385,7 +385,8 @@ struct QualifiedName {
 QualifiedName split_qualified(std::string_view qualified);
 
 /// Copies every resource of `from` into `into` under `name@provider` keys, and qualifies the
-/// references inside routers (service, middlewares) and chains that name no provider.
+/// references inside routers (service, middlewares), chains and weighted services that name no
+/// provider.
 void add_qualified(Configuration& into, const Configuration& from, std::string_view provider);
 
 // ---------------------------------------------------------------------------------------------
@@ -714,6 +715,20 @@ template <class V, class T>
   requires std::same_as<std::remove_const_t<T>, Chain>
 void visit_fields(V& v, T& m) {
   v.field("middlewares", m.middlewares);
+}
+
+template <class V, class T>
+  requires std::same_as<std::remove_const_t<T>, HttpConfiguration>
+void visit_fields(V& v, T& h) {
+  v.field("routers", h.routers);
+  v.field("services", h.services);
+  v.field("middlewares", h.middlewares);
+}
+
+template <class V, class T>
+  requires std::same_as<std::remove_const_t<T>, Configuration>
+void visit_fields(V& v, T& c) {
+  v.field("http", c.http);
 }
 
 }  // namespace berth::config
