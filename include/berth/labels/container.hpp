@@ -28,9 +28,10 @@ struct ContainerInfo {
   std::map<std::string, std::string> labels;
   std::string state;   ///< State.Status: created|running|paused|restarting|removing|exited|dead
   std::string health;  ///< State.Health.Status, empty when the container has no healthcheck
-  std::string network_mode;                         ///< HostConfig.NetworkMode
+  std::string network_mode;                          ///< HostConfig.NetworkMode
   std::map<std::string, ContainerNetwork> networks;  ///< by network name
-  std::vector<ContainerPort> ports;  ///< exposed ports (NetworkSettings.Ports / Config.ExposedPorts)
+  /// Exposed ports (NetworkSettings.Ports / Config.ExposedPorts).
+  std::vector<ContainerPort> ports;
   /// For `network_mode: container:<x>`: the container whose network stack this one shares, when the
   /// provider could inspect it.
   std::vector<ContainerInfo> network_source;
