@@ -68,14 +68,14 @@ bool Decoder::decode_string(const nlohmann::json& json, std::string& out) {
 bool Decoder::decode_bool(const nlohmann::json& json, bool& out) {
   if (options_.scalars_as_text && json.is_string()) {
     // The spellings Go's strconv.ParseBool accepts.
-    static constexpr std::array<std::string_view, 6> truthy{"1", "t", "T", "true", "TRUE", "True"};
-    static constexpr std::array<std::string_view, 6> falsy{"0", "f", "F", "false", "FALSE", "False"};
+    static constexpr std::array<std::string_view, 6> yes{"1", "t", "T", "true", "TRUE", "True"};
+    static constexpr std::array<std::string_view, 6> no{"0", "f", "F", "false", "FALSE", "False"};
     const auto& text = json.get_ref<const std::string&>();
-    if (std::find(truthy.begin(), truthy.end(), text) != truthy.end()) {
+    if (std::find(yes.begin(), yes.end(), text) != yes.end()) {
       out = true;
       return true;
     }
-    if (std::find(falsy.begin(), falsy.end(), text) != falsy.end()) {
+    if (std::find(no.begin(), no.end(), text) != no.end()) {
       out = false;
       return true;
     }
@@ -136,13 +136,29 @@ bool Decoder::decode_duration(const nlohmann::json& json, Duration& out) {
   return true;
 }
 
+bool Decoder::decode_string_list(const nlohmann::json& json, std::vector<std::string>& out) {
+  out.clear();
+  std::string_view text = json.get_ref<const std::string&>();
+  for (;;) {
+    const auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) return true;
+    text.remove_prefix(comma + 1);
+  }
+}
+
 bool Decoder::expect_object(const nlohmann::json& json) {
   if (json.is_object()) return true;
   return fail("expected an object, got " + type_of(json));
 }
 
 bool Decoder::check_fields(const nlohmann::json& json, const std::vector<std::string_view>& names) {
-  for (const auto& [key, value] : json.items()) {
+  for (const auto& item : json.items()) {
+    // Not a structured binding: clang 14 cannot capture those in the lambda below.
+    const std::string& key = item.key();
     const bool known = std::any_of(names.begin(), names.end(),
                                    [&](std::string_view name) { return same_name(key, name); });
     if (known) continue;

@@ -13,7 +13,8 @@
 // as Go duration strings or as integers meaning seconds (as Traefik's file provider reads them).
 // With DecodeOptions::scalars_as_text, scalars convert as Traefik's file provider converts them
 // (it reads every value as text): strings are accepted where booleans and integers are expected,
-// and numbers and booleans where strings are; YAML's untyped scalars need this.
+// numbers and booleans where strings are, and a comma-separated string where a list of strings
+// is; YAML's untyped scalars need this.
 
 #include <concepts>
 #include <cstddef>
@@ -42,7 +43,8 @@ struct JsonError {
 };
 
 struct DecodeOptions {
-  /// "true"/"8080" decode into bool/integer fields, 8080/true into string fields.
+  /// "true"/"8080" decode into bool/integer fields, 8080/true into string fields, and "a,b" into
+  /// a list of strings.
   bool scalars_as_text = false;
 };
 
@@ -199,6 +201,8 @@ class Decoder {
   bool decode_bool(const nlohmann::json& json, bool& out);
   bool decode_integer(const nlohmann::json& json, std::int64_t& out);
   bool decode_duration(const nlohmann::json& json, Duration& out);
+  /// "a, b" as ["a", "b"]: a list of strings written as one comma-separated string.
+  bool decode_string_list(const nlohmann::json& json, std::vector<std::string>& out);
   bool expect_object(const nlohmann::json& json);
   /// Checks that every key of `json` is one of `names` (case-insensitively).
   bool check_fields(const nlohmann::json& json, const std::vector<std::string_view>& names);
@@ -254,6 +258,9 @@ bool Decoder::decode(const nlohmann::json& json, T& out) {
     out = std::move(value);
     return true;
   } else if constexpr (IsVector<T>::value) {
+    if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      if (options_.scalars_as_text && json.is_string()) return decode_string_list(json, out);
+    }
     if (!json.is_array()) return fail("expected an array, got " + type_of(json));
     out.clear();
     for (std::size_t i = 0; i < json.size(); ++i) {

@@ -1,7 +1,8 @@
 #pragma once
-// The TLS part of the dynamic configuration, as plain data mirroring Traefik's `tls.TLSConfiguration`
-// (certificates, options and stores of the file provider's `tls:` section). JSON (config/json.hpp)
-// decodes and encodes it through the `visit_fields` lists below, as it does dynamic.hpp.
+// The TLS part of the dynamic configuration, as plain data mirroring Traefik's
+// `tls.TLSConfiguration` (certificates, options and stores of the file provider's `tls:` section).
+// JSON (config/json.hpp) decodes and encodes it through the `visit_fields` lists below, as it does
+// dynamic.hpp.
 
 #include <concepts>
 #include <map>
