@@ -1,0 +1,85 @@
+#pragma once
+// The data plane: N workers, each with its own io_context, its own acceptor per entry point
+// (SO_REUSEPORT) and its own upstream connection pools. A connection stays on one worker for life
+// and the request path takes no lock. Snapshots are posted to every worker; a request keeps the
+// snapshot it started with until it ends.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/runtime/snapshot.hpp"
+
+namespace berth::proxy {
+
+struct EntryPointOptions {
+  std::string name;
+  /// ":80" (all interfaces, IPv6 and IPv4), "0.0.0.0:80", "127.0.0.1:0", "[::1]:8080", with an
+  /// optional "/tcp".
+  std::string address;
+  /// Reading a request; 0 = none.
+  std::chrono::milliseconds read_timeout = std::chrono::seconds{60};
+  /// Each write to the client; 0 = none.
+  std::chrono::milliseconds write_timeout = std::chrono::seconds{0};
+  /// Waiting for the next request on a keep-alive connection.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds{180};
+  /// Keep X-Forwarded-* sent by clients (Traefik's forwardedHeaders.insecure); by default they are
+  /// replaced.
+  bool trust_forwarded_headers = false;
+};
+
+struct TransportOptions {
+  std::chrono::milliseconds dial_timeout = std::chrono::seconds{30};
+  std::chrono::milliseconds response_header_timeout = std::chrono::seconds{0};  ///< 0 = none
+  std::chrono::milliseconds idle_conn_timeout = std::chrono::seconds{90};
+  std::size_t max_idle_conns_per_host = 200;
+};
+
+struct ServerOptions {
+  std::vector<EntryPointOptions> entry_points;
+  unsigned workers = 0;                    ///< 0: std::thread::hardware_concurrency()
+  std::size_t max_header_bytes = 1 << 20;  ///< Go's http.DefaultMaxHeaderBytes
+  std::size_t max_header_count = 512;
+  TransportOptions transport;
+  /// X-Forwarded-Server; empty: the host name.
+  std::string server_name;
+};
+
+class Server {
+ public:
+  /// Binds every entry point on every worker. Throws std::system_error when an address cannot be
+  /// bound (start-up only).
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Starts the worker threads. Until a snapshot is published every request gets a 404.
+  void start();
+
+  /// Hands a snapshot to every worker; requests already running keep theirs.
+  void publish(std::shared_ptr<const runtime::Snapshot> snapshot);
+
+  /// The bound port of an entry point (useful with port 0).
+  std::optional<std::uint16_t> port(std::string_view entry_point) const;
+
+  /// Stops accepting, closes idle connections, lets in-flight requests finish for up to `grace`,
+  /// then closes everything and joins the workers. Idempotent.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds{10});
+
+  /// Open client connections over all workers (including WebSocket tunnels).
+  std::size_t connections() const noexcept;
+
+  unsigned workers() const noexcept;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace berth::proxy

@@ -1,0 +1,165 @@
+#include "berth/proxy/forwarding.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+
+#include <array>
+#include <string>
+
+namespace berth::proxy {
+namespace {
+
+namespace beast = boost::beast;
+using http::field;
+
+// The X-Forwarded-* family Traefik removes from untrusted clients before setting its own.
+constexpr std::array<std::string_view, 6> forwarded_fields = {
+    "X-Forwarded-For",  "X-Forwarded-Proto",  "X-Forwarded-Host",
+    "X-Forwarded-Port", "X-Forwarded-Server", "X-Real-Ip"};
+
+bool has_token(const http::fields& fields, field name, std::string_view token) {
+  for (auto it = fields.find(name); it != fields.end() && it->name() == name; ++it) {
+    for (auto item : http::token_list{it->value()}) {
+      if (beast::iequals(item, token)) return true;
+    }
+  }
+  return false;
+}
+
+std::string_view port_of_host(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    const auto close = host.find(']');
+    if (close == std::string_view::npos || close + 1 >= host.size() || host[close + 1] != ':') {
+      return {};
+    }
+    return host.substr(close + 2);
+  }
+  const auto colon = host.rfind(':');
+  return colon == std::string_view::npos ? std::string_view{} : host.substr(colon + 1);
+}
+
+}  // namespace
+
+FramingError check_framing(const http::request_header<>& request) {
+  const auto te = request.find(field::transfer_encoding);
+  if (te == request.end()) return FramingError::none;
+  if (request.find(field::content_length) != request.end()) {
+    return FramingError::conflicting_length;
+  }
+  // Only "chunked" alone is supported, like Go's net/http; a coding such as gzip would have to be
+  // decoded to find the end of the body.
+  std::size_t fields = 0;
+  for (auto it = te; it != request.end() && it->name() == field::transfer_encoding; ++it) {
+    ++fields;
+    std::size_t tokens = 0;
+    for (auto token : http::token_list{it->value()}) {
+      ++tokens;
+      if (!beast::iequals(token, "chunked")) return FramingError::unsupported_encoding;
+    }
+    if (tokens != 1) return FramingError::unsupported_encoding;
+  }
+  return fields == 1 ? FramingError::none : FramingError::unsupported_encoding;
+}
+
+std::optional<TargetParts> split_target(std::string_view target) {
+  TargetParts parts;
+  if (target.empty()) return std::nullopt;
+  if (target.front() != '/') {
+    const auto scheme_end = target.find("://");
+    if (scheme_end == std::string_view::npos) return std::nullopt;
+    const std::string_view scheme = target.substr(0, scheme_end);
+    if (!beast::iequals(scheme, "http") && !beast::iequals(scheme, "https")) return std::nullopt;
+    const std::string_view rest = target.substr(scheme_end + 3);
+    const auto slash = rest.find_first_of("/?");
+    parts.authority = rest.substr(0, slash);
+    if (parts.authority.empty()) return std::nullopt;
+    // "http://host?q" has an empty path; the origin form needs "/".
+    parts.origin = slash == std::string_view::npos ? std::string_view{"/"} : rest.substr(slash);
+  } else {
+    parts.origin = target;
+  }
+  const auto question = parts.origin.find('?');
+  parts.path = parts.origin.substr(0, question);
+  if (question != std::string_view::npos) parts.query = parts.origin.substr(question + 1);
+  return parts;
+}
+
+bool is_websocket_upgrade(const http::request_header<>& request) {
+  return has_token(request, field::connection, "upgrade") &&
+         has_token(request, field::upgrade, "websocket");
+}
+
+void strip_hop_by_hop(http::fields& fields, bool keep_upgrade) {
+  // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1).
+  for (auto it = fields.find(field::connection);
+       it != fields.end() && it->name() == field::connection; ++it) {
+    for (auto token : http::token_list{it->value()}) {
+      // Host is never hop-by-hop, and the caller's context may point into it.
+      if (beast::iequals(token, "connection") || beast::iequals(token, "host")) continue;
+      if (keep_upgrade && beast::iequals(token, "upgrade")) continue;
+      fields.erase(token);
+    }
+  }
+  for (field f : {field::connection, field::keep_alive, field::proxy_connection,
+                  field::proxy_authenticate, field::proxy_authorization, field::te, field::trailer,
+                  field::transfer_encoding, field::upgrade}) {
+    if (keep_upgrade && (f == field::connection || f == field::upgrade)) continue;
+    fields.erase(f);
+  }
+  if (keep_upgrade) fields.set(field::connection, "Upgrade");
+}
+
+void prepare_upstream_request(http::request_header<>& request, const ForwardContext& context) {
+  // Absolute-form and origin-form both leave as origin-form; the upstream is ours, never the URL's.
+  if (context.path_prefix.empty()) {
+    request.target(context.origin);
+  } else {
+    std::string target(context.path_prefix);
+    if (target.back() == '/' && !context.origin.empty() && context.origin.front() == '/') {
+      target.pop_back();
+    }
+    target.append(context.origin);
+    request.target(target);
+  }
+  request.version(11);
+  strip_hop_by_hop(request, context.websocket);
+  // A 100-continue exchange is answered by the proxy itself.
+  request.erase(field::expect);
+
+  if (!context.trust_forwarded) {
+    for (auto name : forwarded_fields) request.erase(name);
+  }
+  std::string forwarded_for;
+  for (auto it = request.find("X-Forwarded-For");
+       it != request.end() && beast::iequals(it->name_string(), "X-Forwarded-For"); ++it) {
+    if (!forwarded_for.empty()) forwarded_for += ", ";
+    forwarded_for.append(it->value());
+  }
+  if (!forwarded_for.empty()) forwarded_for += ", ";
+  forwarded_for.append(context.client_ip);
+  request.set("X-Forwarded-For", forwarded_for);
+
+  if (request.find("X-Forwarded-Proto") == request.end()) {
+    std::string_view proto =
+        context.websocket ? (context.tls ? "wss" : "ws") : (context.tls ? "https" : "http");
+    request.set("X-Forwarded-Proto", proto);
+  }
+  if (request.find("X-Forwarded-Host") == request.end() && !context.host.empty()) {
+    request.set("X-Forwarded-Host", context.host);
+  }
+  if (request.find("X-Forwarded-Port") == request.end()) {
+    std::string_view port = port_of_host(context.host);
+    if (port.empty()) port = context.tls ? "443" : "80";
+    request.set("X-Forwarded-Port", port);
+  }
+  if (!context.server_name.empty()) request.set("X-Forwarded-Server", context.server_name);
+  if (request.find("X-Real-Ip") == request.end()) request.set("X-Real-Ip", context.client_ip);
+
+  if (context.pass_host_header) {
+    request.set(field::host, context.host);
+  } else {
+    request.set(field::host, context.upstream_authority);
+  }
+}
+
+}  // namespace berth::proxy

@@ -1,0 +1,343 @@
+#include "berth/proxy/server.hpp"
+
+#include <boost/asio/detail/socket_option.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+#include "worker.hpp"
+
+namespace berth::proxy {
+namespace {
+
+using reuse_port = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+bool ipv6_available() {
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  beast::error_code ec;
+  socket.open(tcp::v6(), ec);
+  return !ec;
+}
+
+/// ":80", "0.0.0.0:80", "[::1]:8080", "localhost:0", with an optional "/tcp" suffix.
+tcp::endpoint parse_listen_address(std::string_view address) {
+  constexpr std::string_view tcp_suffix = "/tcp";
+  if (address.size() > tcp_suffix.size() &&
+      address.substr(address.size() - tcp_suffix.size()) == tcp_suffix) {
+    address.remove_suffix(tcp_suffix.size());
+  } else if (address.find('/') != std::string_view::npos) {
+    throw std::invalid_argument("entry point address \"" + std::string(address) +
+                                "\": only TCP is supported");
+  }
+  const auto colon = address.rfind(':');
+  if (colon == std::string_view::npos) {
+    throw std::invalid_argument("entry point address \"" + std::string(address) + "\" has no port");
+  }
+  std::string_view host = address.substr(0, colon);
+  const std::string port(address.substr(colon + 1));
+  unsigned long port_number = 0;
+  try {
+    std::size_t used = 0;
+    port_number = std::stoul(port, &used);
+    if (used != port.size() || port_number > 65535) throw std::out_of_range(port);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("entry point address \"" + std::string(address) +
+                                "\" has an invalid port");
+  }
+  const auto port16 = static_cast<std::uint16_t>(port_number);
+  if (host.empty()) {
+    return ipv6_available() ? tcp::endpoint(tcp::v6(), port16) : tcp::endpoint(tcp::v4(), port16);
+  }
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  beast::error_code ec;
+  auto ip = net::ip::make_address(host, ec);
+  if (!ec) return {ip, port16};
+  net::io_context ioc;
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(host, port);  // throws at start-up when the name is unknown
+  return results.begin()->endpoint();
+}
+
+std::string host_name() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0) return {};
+  return name.data();
+}
+
+}  // namespace
+
+// -----------------------------------------------------------------------------------------------
+// UpstreamPool
+
+std::shared_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) return nullptr;
+  auto& list = it->second;
+  while (!list.empty()) {
+    auto connection = std::move(list.back());
+    list.pop_back();
+    connection->idle = false;
+    beast::error_code ignored;
+    connection->idle_timer.cancel();
+    connection->stream.socket().cancel(ignored);
+    if (connection->stream.socket().is_open()) return connection;
+  }
+  return nullptr;
+}
+
+void UpstreamPool::put(std::shared_ptr<UpstreamConnection> connection) {
+  // Unsolicited bytes after a response mean the connection is out of step: never reuse it.
+  if (!connection->stream.socket().is_open() || connection->buffer.size() > 0 ||
+      options_.max_idle_conns_per_host == 0) {
+    return;
+  }
+  auto& list = idle_[connection->key];
+  if (list.size() >= options_.max_idle_conns_per_host) {
+    beast::error_code ignored;
+    list.front()->idle = false;
+    list.front()->stream.socket().close(ignored);
+    list.front()->idle_timer.cancel();
+    list.erase(list.begin());
+  }
+  connection->idle = true;
+  // Readable while idle means the server closed it (or misbehaves): drop it at once.
+  connection->stream.socket().async_wait(
+      tcp::socket::wait_read, [this, weak = std::weak_ptr(connection)](beast::error_code ec) {
+        auto self = weak.lock();
+        if (ec == net::error::operation_aborted || !self || !self->idle) return;
+        remove(self);
+      });
+  if (options_.idle_conn_timeout.count() > 0) {
+    connection->idle_timer.expires_after(options_.idle_conn_timeout);
+    connection->idle_timer.async_wait(
+        [this, weak = std::weak_ptr(connection)](beast::error_code ec) {
+          auto self = weak.lock();
+          if (ec == net::error::operation_aborted || !self || !self->idle) return;
+          remove(self);
+        });
+  }
+  list.push_back(std::move(connection));
+}
+
+void UpstreamPool::remove(const std::shared_ptr<UpstreamConnection>& connection) {
+  connection->idle = false;
+  beast::error_code ignored;
+  connection->idle_timer.cancel();
+  connection->stream.socket().close(ignored);
+  auto it = idle_.find(connection->key);
+  if (it == idle_.end()) return;
+  std::erase(it->second, connection);
+  if (it->second.empty()) idle_.erase(it);
+}
+
+void UpstreamPool::clear() {
+  for (auto& [key, list] : idle_) {
+    for (auto& connection : list) {
+      connection->idle = false;
+      beast::error_code ignored;
+      connection->idle_timer.cancel();
+      connection->stream.socket().close(ignored);
+    }
+  }
+  idle_.clear();
+}
+
+std::size_t UpstreamPool::idle_count() const noexcept {
+  std::size_t count = 0;
+  for (const auto& [key, list] : idle_) count += list.size();
+  return count;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Worker
+
+Worker::Worker(const ServerOptions& options, const std::string& server_name)
+    : options_(options), server_name_(server_name), pool_(options.transport) {
+  acceptors_.resize(options.entry_points.size());
+  state_.tables.assign(options.entry_points.size(), nullptr);
+}
+
+std::unique_ptr<RelayBuffer> Worker::acquire_buffer() {
+  if (spare_buffers_.empty()) return std::make_unique<RelayBuffer>();
+  auto buffer = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  return buffer;
+}
+
+void Worker::release_buffer(std::unique_ptr<RelayBuffer> buffer) {
+  // Enough spares for a burst of concurrent exchanges; beyond that memory goes back.
+  constexpr std::size_t max_spares = 64;
+  if (buffer && spare_buffers_.size() < max_spares) spare_buffers_.push_back(std::move(buffer));
+}
+
+void Worker::install(std::shared_ptr<const runtime::Snapshot> snapshot) {
+  WorkerState next;
+  next.balancer = std::make_unique<runtime::Balancer>(snapshot);
+  for (const auto& entry_point : options_.entry_points) {
+    next.tables.push_back(snapshot->routes(entry_point.name));
+  }
+  next.snapshot = std::move(snapshot);
+  state_ = std::move(next);
+}
+
+void Worker::listen(std::size_t index, const tcp::endpoint& endpoint, bool reuse) {
+  auto acceptor = std::make_unique<tcp::acceptor>(ioc_);
+  acceptor->open(endpoint.protocol());
+  acceptor->set_option(net::socket_base::reuse_address(true));
+  if (reuse) acceptor->set_option(reuse_port(true));
+  // ":80" binds "::" and takes IPv4 too.
+  if (endpoint.address().is_v6() && endpoint.address().is_unspecified()) {
+    acceptor->set_option(net::ip::v6_only(false));
+  }
+  acceptor->bind(endpoint);
+  acceptor->listen(net::socket_base::max_listen_connections);
+  acceptors_[index] = std::move(acceptor);
+}
+
+std::uint16_t Worker::bound_port(std::size_t index) const {
+  return acceptors_[index]->local_endpoint().port();
+}
+
+void Worker::start_accepting() {
+  for (std::size_t i = 0; i < acceptors_.size(); ++i) do_accept(i);
+}
+
+void Worker::do_accept(std::size_t index) {
+  acceptors_[index]->async_accept(ioc_, [this, index](beast::error_code ec, tcp::socket socket) {
+    if (draining_ || !acceptors_[index]->is_open()) return;
+    if (!ec) {
+      start_session(*this, index, std::move(socket));
+      return do_accept(index);
+    }
+    // Out of descriptors and the like: back off briefly instead of spinning.
+    auto timer = std::make_shared<net::steady_timer>(ioc_, std::chrono::milliseconds(50));
+    timer->async_wait([this, index, timer](beast::error_code) {
+      if (!draining_) do_accept(index);
+    });
+  });
+}
+
+void Worker::drain() {
+  draining_ = true;
+  for (auto& acceptor : acceptors_) {
+    beast::error_code ignored;
+    if (acceptor) acceptor->close(ignored);
+  }
+  pool_.clear();
+  const std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
+  for (Session* session : sessions) close_if_idle(*session);
+}
+
+// -----------------------------------------------------------------------------------------------
+// Server
+
+struct Server::Impl {
+  ServerOptions options;
+  std::string server_name;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::optional<net::executor_work_guard<net::io_context::executor_type>>> guards;
+  std::vector<std::thread> threads;
+  std::vector<std::uint16_t> ports;
+  bool started = false;
+  bool stopped = false;
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  auto& opts = impl_->options;
+  if (opts.workers == 0) opts.workers = std::max(1U, std::thread::hardware_concurrency());
+  impl_->server_name = opts.server_name.empty() ? host_name() : opts.server_name;
+  for (unsigned i = 0; i < opts.workers; ++i) {
+    impl_->workers.push_back(std::make_unique<Worker>(opts, impl_->server_name));
+  }
+  // Port 0: the first worker picks the port, the others join it through SO_REUSEPORT.
+  for (std::size_t e = 0; e < opts.entry_points.size(); ++e) {
+    auto endpoint = parse_listen_address(opts.entry_points[e].address);
+    for (auto& worker : impl_->workers) {
+      worker->listen(e, endpoint, true);
+      endpoint.port(worker->bound_port(e));
+    }
+    impl_->ports.push_back(endpoint.port());
+  }
+}
+
+Server::~Server() {
+  stop(std::chrono::milliseconds(0));
+}
+
+void Server::start() {
+  if (impl_->started) return;
+  impl_->started = true;
+  for (auto& worker : impl_->workers) {
+    impl_->guards.emplace_back(net::make_work_guard(worker->context()));
+    Worker* w = worker.get();
+    net::post(w->context(), [w] { w->start_accepting(); });
+    impl_->threads.emplace_back([w] {
+      // Handlers report errors through error codes; anything thrown is a bug in one request and
+      // must not take the worker down.
+      for (;;) {
+        try {
+          w->context().run();
+          return;
+        } catch (const std::exception&) {
+          continue;
+        }
+      }
+    });
+  }
+}
+
+void Server::publish(std::shared_ptr<const runtime::Snapshot> snapshot) {
+  if (!snapshot) return;
+  for (auto& worker : impl_->workers) {
+    Worker* w = worker.get();
+    net::post(w->context(), [w, snapshot] { w->install(snapshot); });
+  }
+}
+
+std::optional<std::uint16_t> Server::port(std::string_view entry_point) const {
+  const auto& entry_points = impl_->options.entry_points;
+  for (std::size_t i = 0; i < entry_points.size(); ++i) {
+    if (entry_points[i].name == entry_point) return impl_->ports[i];
+  }
+  return std::nullopt;
+}
+
+void Server::stop(std::chrono::milliseconds grace) {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  if (!impl_->started) return;
+  for (auto& worker : impl_->workers) {
+    Worker* w = worker.get();
+    net::post(w->context(), [w] { w->drain(); });
+  }
+  for (auto& guard : impl_->guards) guard.reset();
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (auto& worker : impl_->workers) worker->context().stop();
+  for (auto& thread : impl_->threads) thread.join();
+  impl_->threads.clear();
+}
+
+std::size_t Server::connections() const noexcept {
+  std::size_t total = 0;
+  for (const auto& worker : impl_->workers) total += worker->connections.load();
+  return total;
+}
+
+unsigned Server::workers() const noexcept {
+  return impl_->options.workers;
+}
+
+}  // namespace berth::proxy

@@ -1,0 +1,124 @@
+#pragma once
+// Private to the proxy: one worker (io_context + acceptors + upstream pool + current snapshot) and
+// the client session that runs on it.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "berth/proxy/server.hpp"
+#include "berth/runtime/balancer.hpp"
+
+namespace berth::proxy {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+
+/// A keep-alive connection to one upstream server; lives in a worker's pool while idle.
+struct UpstreamConnection {
+  explicit UpstreamConnection(net::io_context& ioc) : stream(ioc), idle_timer(ioc) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;  ///< bytes read past the last response stay with the connection
+  net::steady_timer idle_timer;
+  std::string key;
+  bool idle = false;
+};
+
+/// Idle upstream connections of one worker, per "host:port", bounded and expiring.
+class UpstreamPool {
+ public:
+  explicit UpstreamPool(const TransportOptions& options) : options_(options) {}
+
+  /// The most recently used idle connection for `key`, or null.
+  std::shared_ptr<UpstreamConnection> take(const std::string& key);
+  /// Parks a connection whose last exchange ended cleanly.
+  void put(std::shared_ptr<UpstreamConnection> connection);
+  void clear();
+  std::size_t idle_count() const noexcept;
+
+ private:
+  void remove(const std::shared_ptr<UpstreamConnection>& connection);
+  const TransportOptions& options_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<UpstreamConnection>>> idle_;
+};
+
+/// The fixed buffer a body or tunnel direction is relayed through.
+using RelayBuffer = std::array<char, 16 * 1024>;
+
+/// What a worker serves with: the snapshot and the balancer state it owns for it.
+struct WorkerState {
+  std::shared_ptr<const runtime::Snapshot> snapshot;
+  std::unique_ptr<runtime::Balancer> balancer;
+  std::vector<const runtime::RouteTable*> tables;  ///< per entry point index
+};
+
+class Session;
+
+class Worker {
+ public:
+  Worker(const ServerOptions& options, const std::string& server_name);
+
+  net::io_context& context() noexcept { return ioc_; }
+  const ServerOptions& options() const noexcept { return options_; }
+  const std::string& server_name() const noexcept { return server_name_; }
+  UpstreamPool& pool() noexcept { return pool_; }
+  WorkerState& state() noexcept { return state_; }
+  bool draining() const noexcept { return draining_; }
+
+  /// Runs on the worker thread: builds this worker's balancer for the snapshot.
+  void install(std::shared_ptr<const runtime::Snapshot> snapshot);
+
+  /// Opens and binds an acceptor for entry point `index`.
+  void listen(std::size_t index, const tcp::endpoint& endpoint, bool reuse_port);
+  std::uint16_t bound_port(std::size_t index) const;
+  void start_accepting();
+  /// Runs on the worker thread: stop accepting, close idle client and upstream connections.
+  void drain();
+
+  /// Relay buffers are recycled per worker, so idle keep-alive connections hold none and a busy
+  /// worker allocates none per request.
+  std::unique_ptr<RelayBuffer> acquire_buffer();
+  void release_buffer(std::unique_ptr<RelayBuffer> buffer);
+
+  void add(Session* session) {
+    sessions_.insert(session);
+    ++connections;
+  }
+  void remove(Session* session) {
+    sessions_.erase(session);
+    --connections;
+  }
+
+  std::atomic<std::size_t> connections{0};
+
+ private:
+  void do_accept(std::size_t index);
+
+  const ServerOptions& options_;
+  const std::string& server_name_;
+  bool draining_ = false;
+  std::unordered_set<Session*> sessions_;
+  std::vector<std::unique_ptr<RelayBuffer>> spare_buffers_;
+  net::io_context ioc_{1};
+  UpstreamPool pool_;
+  WorkerState state_;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+};
+
+/// Starts serving an accepted client connection.
+void start_session(Worker& worker, std::size_t entry_point, tcp::socket socket);
+
+/// Closes a session's client side if it waits for a request (used when draining).
+void close_if_idle(Session& session);
+
+}  // namespace berth::proxy
