@@ -1,0 +1,518 @@
+// The provider against the fake daemon through the real client. The configuration builder is a
+// small stand-in (one service per routed container), so these tests check the provider's
+// bookkeeping, not label semantics.
+
+#include <catch2/catch.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+#include "berth/docker/client.hpp"
+#include "berth/docker/provider.hpp"
+#include "fake_daemon.hpp"
+
+using namespace berth::docker;
+using berth::docker::test::container_id;
+using berth::docker::test::FakeDaemon;
+using berth::labels::ContainerInfo;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto timeout = 10s;
+
+std::string address_of(const ContainerInfo& c) {
+  const auto& source = c.network_source.empty() ? c : c.network_source.front();
+  for (const auto& [name, network] : source.networks) {
+    if (!network.ipv4.empty()) return network.ipv4;
+  }
+  return {};
+}
+
+berth::labels::Result stand_in_build(std::span<const ContainerInfo> containers,
+                                     const berth::labels::ProviderOptions&) {
+  berth::labels::Result result;
+  for (const auto& c : containers) {
+    berth::labels::ContainerDecision decision;
+    decision.id = c.id;
+    decision.name = c.name;
+    decision.routed = c.state == "running" && (c.health.empty() || c.health == "healthy") &&
+                      !c.draining && !address_of(c).empty();
+    if (decision.routed) {
+      berth::config::LoadBalancer balancer;
+      berth::config::Server server;
+      server.url = "http://" + address_of(c) + ":80";
+      balancer.servers.push_back(server);
+      result.configuration.http.services[c.name].kind = balancer;
+      result.configuration.http.routers[c.name].rule = "Host(`" + c.name + "`)";
+      result.configuration.http.routers[c.name].service = c.name;
+      decision.routers = {c.name};
+      decision.services = {c.name};
+    } else {
+      decision.reason = c.draining ? "draining" : "not running or unhealthy";
+    }
+    result.containers.push_back(std::move(decision));
+  }
+  return result;
+}
+
+using Update = std::shared_ptr<const ProviderUpdate>;
+
+const ContainerInfo* find(const Update& update, const std::string& id) {
+  for (const auto& c : update->containers) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+bool routed(const Update& update, const std::string& id) {
+  for (const auto& d : update->result.containers) {
+    if (d.id == id) return d.routed;
+  }
+  return false;
+}
+
+std::string server_of(const Update& update, const std::string& service) {
+  const auto& services = update->result.configuration.http.services;
+  const auto it = services.find(service);
+  if (it == services.end()) return {};
+  return std::get<berth::config::LoadBalancer>(it->second.kind).servers.at(0).url;
+}
+
+class Harness {
+ public:
+  FakeDaemon daemon;
+
+  ProviderSettings settings() {
+    ProviderSettings s;
+    s.detect_own_container = false;
+    s.build = [this](std::span<const ContainerInfo> containers,
+                     const berth::labels::ProviderOptions& options) {
+      ++builds;
+      return stand_in_build(containers, options);
+    };
+    return s;
+  }
+
+  void start() { start(settings()); }
+  void start(ProviderSettings s) {
+    ClientOptions options;
+    options.endpoint = std::get<Endpoint>(parse_endpoint(daemon.endpoint()));
+    client_.emplace(options);
+    provider_.emplace(*client_, std::move(s), [this](Update update) {
+      const std::lock_guard lock(mutex_);
+      updates_.push_back(std::move(update));
+      changed_.notify_all();
+    });
+    provider_->start();
+  }
+
+  void stop() { provider_->stop(); }
+
+  ~Harness() {
+    if (provider_) provider_->stop();
+  }
+
+  /// Waits until the latest update satisfies `predicate`; returns it (null on timeout).
+  template <class Predicate>
+  Update wait(Predicate predicate) {
+    std::unique_lock lock(mutex_);
+    const bool ok = changed_.wait_for(
+        lock, timeout, [&] { return !updates_.empty() && predicate(updates_.back()); });
+    return ok ? updates_.back() : nullptr;
+  }
+
+  std::vector<Update> updates() {
+    const std::lock_guard lock(mutex_);
+    return updates_;
+  }
+
+  std::atomic<int> builds{0};
+
+ private:
+  std::optional<Client> client_;
+  std::optional<Provider> provider_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Update> updates_;
+};
+
+}  // namespace
+
+TEST_CASE("start: list + inspect gives the configuration", "[provider]") {
+  Harness h;
+  const auto a = container_id(1), b = container_id(2), c = container_id(3);
+  h.daemon.put_container(
+      FakeDaemon::make_container(a, "web-1", {{"traefik.enable", "true"}}, "172.18.0.2"));
+  h.daemon.put_container(FakeDaemon::make_container(b, "web-2", {}, "172.18.0.3"));
+  auto exited = FakeDaemon::make_container(c, "batch", {}, "");
+  exited["State"]["Status"] = "exited";
+  exited["Config"]["Labels"] = nullptr;
+  h.daemon.put_container(exited);
+  h.start();
+
+  const auto update = h.wait([](const Update& u) { return u->containers.size() == 3; });
+  REQUIRE(update);
+  CHECK(server_of(update, "web-1") == "http://172.18.0.2:80");
+  CHECK(server_of(update, "web-2") == "http://172.18.0.3:80");
+  CHECK_FALSE(routed(update, c));
+  CHECK(find(update, a)->labels.at("traefik.enable") == "true");
+  CHECK(find(update, c)->labels.empty());
+  // Sorted by name.
+  CHECK(update->containers[0].name == "batch");
+  CHECK(update->containers[2].name == "web-2");
+
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+  for (const auto& request : h.daemon.requests()) {
+    CAPTURE(request.target);
+    CHECK(request.method == "GET");
+    if (request.target != "/_ping") CHECK(request.target.starts_with("/v1.47/"));
+  }
+}
+
+TEST_CASE("by default the configuration comes from labels::build_configuration", "[provider]") {
+  Harness h;
+  const auto id = container_id(1);
+  h.daemon.put_container(FakeDaemon::make_container(id, "web-1", {{"traefik.enable", "true"}}));
+  auto settings = h.settings();
+  settings.build = nullptr;
+  h.start(settings);
+  const auto update = h.wait([](const Update&) { return true; });
+  REQUIRE(update);
+  REQUIRE(update->result.containers.size() == 1);
+  CHECK(update->result.containers[0].id == id);
+  CHECK(h.builds.load() == 0);
+}
+
+TEST_CASE("each event kind is applied by re-inspecting the container it names", "[provider]") {
+  struct Case {
+    std::string name;
+    std::function<void(json&)> edit;  // what the daemon's state becomes
+    json event;                       // built from the container ID below
+    std::function<bool(const Update&)> expect;
+  };
+  const auto id = container_id(7);
+  const auto with_state = [](std::string state) {
+    return [state](json& c) { c["State"]["Status"] = state; };
+  };
+  const auto with_health = [](std::string health) {
+    return [health](json& c) { c["State"]["Health"] = {{"Status", health}}; };
+  };
+  const std::vector<Case> cases{
+      {"die", with_state("exited"), FakeDaemon::container_event("die", id),
+       [&](const Update& u) { return find(u, id)->state == "exited" && !routed(u, id); }},
+      {"pause", with_state("paused"), FakeDaemon::container_event("pause", id),
+       [&](const Update& u) { return find(u, id)->state == "paused" && !routed(u, id); }},
+      {"unhealthy", with_health("unhealthy"),
+       FakeDaemon::container_event("health_status: unhealthy", id),
+       [&](const Update& u) { return find(u, id)->health == "unhealthy" && !routed(u, id); }},
+      {"rename", [](json& c) { c["Name"] = "/renamed"; },
+       FakeDaemon::container_event("rename", id, {{"oldName", "/app"}, {"name", "renamed"}}),
+       [&](const Update& u) { return find(u, id)->name == "renamed" && routed(u, id); }},
+      {"network disconnect+connect",
+       [](json& c) {
+         c["NetworkSettings"]["Networks"] = {{"other", {{"IPAddress", "10.9.0.7"}}}};
+       },
+       FakeDaemon::network_event("connect", id, "other"),
+       [&](const Update& u) { return server_of(u, "app") == "http://10.9.0.7:80"; }},
+      {"destroy",
+       {},
+       FakeDaemon::container_event("destroy", id),
+       [&](const Update& u) { return find(u, id) == nullptr; }},
+  };
+  for (const auto& c : cases) {
+    DYNAMIC_SECTION(c.name) {
+      Harness h;
+      h.daemon.put_container(FakeDaemon::make_container(id, "app"));
+      h.start();
+      REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
+      REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+      h.daemon.clear_requests();
+      if (c.edit) {
+        h.daemon.modify_container(id, c.edit);
+      } else {
+        h.daemon.remove_container(id);
+      }
+      h.daemon.push_event(c.event);
+      CHECK(h.wait(c.expect));
+      // Only the named container was re-inspected.
+      for (const auto& request : h.daemon.requests()) {
+        CHECK(request.target == "/v1.47/containers/" + id + "/json");
+      }
+    }
+  }
+}
+
+TEST_CASE("create/start of a new container and unpause/healthy bring it in", "[provider]") {
+  Harness h;
+  h.start();
+  REQUIRE(h.wait([](const Update& u) { return u->containers.empty(); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+  const auto id = container_id(11);
+  auto container = FakeDaemon::make_container(id, "fresh");
+  container["State"]["Status"] = "created";
+  h.daemon.put_container(container);
+  h.daemon.push_event(FakeDaemon::container_event("create", id));
+  REQUIRE(h.wait([&](const Update& u) { return find(u, id) && !routed(u, id); }));
+
+  h.daemon.modify_container(id, [](json& c) {
+    c["State"]["Status"] = "running";
+    c["State"]["Health"] = {{"Status", "starting"}};
+  });
+  h.daemon.push_event(FakeDaemon::container_event("start", id));
+  REQUIRE(h.wait([&](const Update& u) { return find(u, id)->health == "starting"; }));
+  CHECK_FALSE(routed(h.updates().back(), id));
+
+  h.daemon.modify_container(id, [](json& c) { c["State"]["Health"]["Status"] = "healthy"; });
+  h.daemon.push_event(FakeDaemon::container_event("health_status: healthy", id));
+  CHECK(h.wait([&](const Update& u) { return routed(u, id); }));
+
+  h.daemon.modify_container(id, [](json& c) { c["State"]["Status"] = "paused"; });
+  h.daemon.push_event(FakeDaemon::container_event("pause", id));
+  REQUIRE(h.wait([&](const Update& u) { return !routed(u, id); }));
+  h.daemon.modify_container(id, [](json& c) { c["State"]["Status"] = "running"; });
+  h.daemon.push_event(FakeDaemon::container_event("unpause", id));
+  CHECK(h.wait([&](const Update& u) { return routed(u, id); }));
+}
+
+TEST_CASE("out-of-order and duplicate events converge on the daemon's state", "[provider]") {
+  Harness h;
+  const auto id = container_id(5);
+  h.daemon.put_container(FakeDaemon::make_container(id, "app"));
+  h.start();
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+
+  // The container is running, but a late `die` arrives after `start`: re-inspection wins.
+  h.daemon.push_event(FakeDaemon::container_event("start", id));
+  h.daemon.push_event(FakeDaemon::container_event("die", id));
+  h.daemon.push_event(FakeDaemon::container_event("die", id));
+  // A marker change on another container shows the events above have been handled.
+  const auto marker = container_id(6);
+  h.daemon.put_container(FakeDaemon::make_container(marker, "marker", {}, "172.18.0.9"));
+  h.daemon.push_event(FakeDaemon::container_event("start", marker));
+  const auto update = h.wait([&](const Update& u) { return routed(u, marker); });
+  REQUIRE(update);
+  CHECK(routed(update, id));
+  CHECK(find(update, id)->state == "running");
+}
+
+TEST_CASE("unchanged configurations are not republished", "[provider]") {
+  Harness h;
+  const auto id = container_id(5);
+  h.daemon.put_container(FakeDaemon::make_container(id, "app"));
+  h.start();
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+  const auto before = h.updates().size();
+  const int builds_before = h.builds.load();
+
+  for (int i = 0; i < 5; ++i) {
+    h.daemon.push_event(FakeDaemon::container_event("start", id));
+    h.daemon.push_event(FakeDaemon::network_event("connect", id));
+  }
+  const auto marker = container_id(6);
+  h.daemon.put_container(FakeDaemon::make_container(marker, "marker", {}, "172.18.0.9"));
+  h.daemon.push_event(FakeDaemon::container_event("start", marker));
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, marker); }));
+  CHECK(h.builds.load() > builds_before);   // the duplicates were looked at...
+  CHECK(h.updates().size() == before + 1);  // ...but only the marker's change was published
+}
+
+TEST_CASE("kill publishes draining at once before die", "[provider]") {
+  Harness h;
+  const auto id = container_id(3);
+  h.daemon.put_container(FakeDaemon::make_container(id, "app"));
+  auto settings = h.settings();
+  settings.throttle = 60s;  // any later change would wait: draining must not
+  h.start(settings);
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+  const auto before = h.updates().size();
+
+  // The container still runs when the kill event arrives.
+  h.daemon.push_event(FakeDaemon::container_event("kill", id, {{"signal", "15"}}));
+  const auto draining = h.wait([&](const Update& u) { return find(u, id)->draining; });
+  REQUIRE(draining);
+  CHECK(find(draining, id)->state == "running");
+  CHECK_FALSE(routed(draining, id));
+  CHECK(h.updates().size() == before + 1);
+}
+
+TEST_CASE("draining ends when the container runs again after a start", "[provider]") {
+  Harness h;
+  const auto id = container_id(3);
+  h.daemon.put_container(FakeDaemon::make_container(id, "app"));
+  h.start();
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+  h.daemon.push_event(FakeDaemon::container_event("kill", id));
+  REQUIRE(h.wait([&](const Update& u) { return find(u, id)->draining; }));
+  // A re-inspection that still shows it running does not end draining...
+  h.daemon.push_event(FakeDaemon::container_event("health_status: healthy", id));
+  h.daemon.modify_container(id, [](json& c) { c["State"]["Status"] = "exited"; });
+  h.daemon.push_event(FakeDaemon::container_event("die", id));
+  REQUIRE(h.wait([&](const Update& u) { return find(u, id)->state == "exited"; }));
+  CHECK(find(h.updates().back(), id)->draining);
+  // ...a start followed by a running inspect does (docker restart).
+  h.daemon.modify_container(id, [](json& c) { c["State"]["Status"] = "running"; });
+  h.daemon.push_event(FakeDaemon::container_event("start", id));
+  h.daemon.push_event(FakeDaemon::container_event("restart", id));
+  const auto update = h.wait([&](const Update& u) { return routed(u, id); });
+  REQUIRE(update);
+  CHECK_FALSE(find(update, id)->draining);
+}
+
+TEST_CASE("a burst of events is coalesced and the first change is applied at once", "[provider]") {
+  Harness h;
+  const auto id = container_id(4);
+  h.daemon.put_container(FakeDaemon::make_container(id, "app", {{"n", "0"}}));
+  auto settings = h.settings();
+  settings.throttle = 2s;
+  h.start(settings);
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+  // Let the throttle window of the initial build pass, so the next change is a "first" one.
+  std::this_thread::sleep_for(2500ms);
+  const auto before = h.updates().size();
+
+  const auto first_pushed = std::chrono::steady_clock::now();
+  h.daemon.modify_container(id, [](json& c) { c["Config"]["Labels"]["n"] = "1"; });
+  h.daemon.push_event(FakeDaemon::container_event("update", id));
+  REQUIRE(h.wait([&](const Update& u) { return find(u, id)->labels.at("n") != "0"; }));
+  // Well before the 2 s window ends (generous: a loaded machine).
+  CHECK(std::chrono::steady_clock::now() - first_pushed < 1500ms);
+
+  for (int i = 2; i <= 50; ++i) {
+    h.daemon.modify_container(id, [i](json& c) { c["Config"]["Labels"]["n"] = std::to_string(i); });
+    h.daemon.push_event(FakeDaemon::container_event("update", id));
+  }
+  REQUIRE(h.wait([&](const Update& u) { return find(u, id)->labels.at("n") == "50"; }));
+  const auto published = h.updates().size() - before;
+  CAPTURE(published);
+  CHECK(published <= 4);
+}
+
+TEST_CASE("stream loss reconnects and resyncs while keeping the last configuration", "[provider]") {
+  Harness h;
+  const auto a = container_id(1), b = container_id(2);
+  h.daemon.put_container(FakeDaemon::make_container(a, "a", {}, "172.18.0.2"));
+  h.daemon.put_container(FakeDaemon::make_container(b, "b", {}, "172.18.0.3"));
+  h.start();
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, a) && routed(u, b); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+
+  SECTION("the stream ends") {
+    // A change that no event reports: only a resync can find it.
+    h.daemon.modify_container(b, [](json& c) { c["State"]["Status"] = "exited"; });
+    h.daemon.drop_event_streams();
+    CHECK(h.wait([&](const Update& u) { return routed(u, a) && !routed(u, b); }));
+    CHECK(h.daemon.wait_for_event_streams(1, timeout));
+  }
+  SECTION("the daemon restarts") {
+    h.daemon.set_listening(false);
+    // Down for a while: several reconnect attempts fail; nothing is published meanwhile.
+    std::this_thread::sleep_for(700ms);
+    const auto while_down = h.updates().size();
+    h.daemon.restart();
+    h.daemon.remove_container(b);
+    h.daemon.set_listening(true);
+    const auto update = h.wait([&](const Update& u) { return find(u, b) == nullptr; });
+    REQUIRE(update);
+    CHECK(routed(update, a));
+    CHECK(h.updates().size() == while_down + 1);
+    CHECK(h.daemon.wait_for_event_streams(1, timeout));
+  }
+  // The last configuration stayed: no update ever lost container a.
+  for (const auto& u : h.updates()) CHECK(routed(u, a));
+}
+
+TEST_CASE("events between list and subscribe are replayed through since", "[provider]") {
+  Harness h;
+  const auto id = container_id(8);
+  h.daemon.put_container(FakeDaemon::make_container(id, "app"));
+  std::atomic<bool> once{false};
+  h.daemon.on_list([&] {
+    if (once.exchange(true)) return;
+    // After the list was answered, before the provider subscribes.
+    h.daemon.modify_container(id, [](json& c) { c["State"]["Status"] = "exited"; });
+    h.daemon.push_event(FakeDaemon::container_event("die", id));
+  });
+  h.start();
+  CHECK(h.wait([&](const Update& u) { return find(u, id) && find(u, id)->state == "exited"; }));
+}
+
+TEST_CASE("a container gone before its inspect (404) is dropped quietly", "[provider]") {
+  Harness h;
+  const auto a = container_id(1), b = container_id(2);
+  h.daemon.put_container(FakeDaemon::make_container(a, "a"));
+  h.daemon.put_container(FakeDaemon::make_container(b, "b", {}, "172.18.0.3"));
+  h.start();
+  REQUIRE(h.wait([&](const Update& u) { return u->containers.size() == 2; }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+  h.daemon.remove_container(a);
+  h.daemon.push_event(FakeDaemon::container_event("die", a));
+  // An event about a container never seen and already gone.
+  h.daemon.push_event(FakeDaemon::container_event("create", container_id(42)));
+  const auto update = h.wait([&](const Update& u) { return u->containers.size() == 1; });
+  REQUIRE(update);
+  CHECK(routed(update, b));
+}
+
+TEST_CASE("periodic resync repairs what no event reported", "[provider]") {
+  Harness h;
+  const auto id = container_id(9);
+  h.daemon.put_container(FakeDaemon::make_container(id, "app"));
+  auto settings = h.settings();
+  settings.resync_interval = 300ms;
+  h.start(settings);
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
+  h.daemon.modify_container(id, [](json& c) { c["State"]["Status"] = "exited"; });
+  CHECK(h.wait([&](const Update& u) { return !routed(u, id); }));
+}
+
+TEST_CASE("network_mode container:<x> brings x's networks as network_source", "[provider]") {
+  Harness h;
+  const auto vpn = container_id(20), app = container_id(21);
+  h.daemon.put_container(FakeDaemon::make_container(vpn, "vpn", {}, "172.18.0.20"));
+  auto shared = FakeDaemon::make_container(app, "app", {}, "");
+  shared["HostConfig"]["NetworkMode"] = "container:" + vpn;
+  shared["NetworkSettings"]["Networks"] = json::object();
+  h.daemon.put_container(shared);
+  h.start();
+  const auto update = h.wait([&](const Update& u) { return u->containers.size() == 2; });
+  REQUIRE(update);
+  REQUIRE(find(update, app)->network_source.size() == 1);
+  CHECK(find(update, app)->network_source[0].id == vpn);
+  CHECK(server_of(update, "app") == "http://172.18.0.20:80");
+
+  // x gets a new address: the container sharing its stack follows.
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+  h.daemon.modify_container(
+      vpn, [](json& c) { c["NetworkSettings"]["Networks"]["web"]["IPAddress"] = "172.18.0.99"; });
+  h.daemon.push_event(FakeDaemon::container_event("restart", vpn));
+  CHECK(h.wait([&](const Update& u) { return server_of(u, "app") == "http://172.18.0.99:80"; }));
+}
+
+TEST_CASE("a version mismatch publishes nothing and is retried", "[provider]") {
+  Harness h;
+  const auto id = container_id(1);
+  h.daemon.put_container(FakeDaemon::make_container(id, "app"));
+  h.daemon.set_api_versions("1.48", "1.52");
+  h.start();
+  std::this_thread::sleep_for(500ms);
+  CHECK(h.updates().empty());
+  h.daemon.set_api_versions("1.24", "1.52");
+  CHECK(h.wait([&](const Update& u) { return routed(u, id); }));
+}
+
+TEST_CASE("stop() returns promptly with an idle stream", "[provider]") {
+  Harness h;
+  h.start();
+  REQUIRE(h.wait([](const Update&) { return true; }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+  const auto begin = std::chrono::steady_clock::now();
+  h.stop();
+  CHECK(std::chrono::steady_clock::now() - begin < 3s);
+}
