@@ -1,10 +1,12 @@
 // berth: argument dispatch only; the work happens in run().
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "berth/api/server.hpp"
 #include "berth/app/version.hpp"
 #include "berth/config/static.hpp"
 #include "run.hpp"
@@ -15,6 +17,9 @@ namespace {
 
 constexpr std::string_view usage =
     "Usage: berth [--flag=value ...]   run with the given static configuration\n"
+    "       berth healthcheck [--flag=value ...]\n"
+    "                                   exit 0 when berth's /ping answers 200 (Docker "
+    "HEALTHCHECK)\n"
     "       berth version               print the version (also --version)\n"
     "       berth --help                print this help (also -h, help)\n"
     "\n"
@@ -55,6 +60,25 @@ std::vector<std::string> environment() {
   return out;
 }
 
+/// Probes /ping on the entry point the same static configuration serves it on.
+int healthcheck(const berth::config::StaticConfiguration& configuration) {
+  if (!configuration.ping) {
+    std::fputs("berth: healthcheck needs ping enabled (--ping=true)\n", stderr);
+    return 1;
+  }
+  const auto entry_point = configuration.entry_points.find(configuration.ping->entry_point);
+  if (entry_point == configuration.entry_points.end()) {
+    std::fprintf(stderr, "berth: no entry point %s for ping\n",
+                 configuration.ping->entry_point.c_str());
+    return 1;
+  }
+  const int status = berth::api::probe_ping(entry_point->second.address, std::chrono::seconds{3});
+  if (status != 0) {
+    std::fprintf(stderr, "berth: ping on %s failed\n", entry_point->second.address.c_str());
+  }
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,6 +93,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
+    if (!args.empty() && args[0] == "healthcheck") {
+      return healthcheck(berth::config::parse_static_configuration(
+          std::vector<std::string>(args.begin() + 1, args.end()), environment()));
+    }
     return berth::app::run(berth::config::parse_static_configuration(args, environment()));
   } catch (const berth::config::StaticConfigError& error) {
     std::fprintf(stderr, "berth: %s\n", error.what());

@@ -1,13 +1,219 @@
 #include "run.hpp"
 
+#include <pthread.h>
+
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <memory>
+#include <system_error>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "berth/api/server.hpp"
+#include "berth/app/version.hpp"
+#include "berth/docker/client.hpp"
+#include "berth/docker/provider.hpp"
+#include "berth/file/provider.hpp"
+#include "berth/log/log.hpp"
+#include "berth/proxy/server.hpp"
+#include "controller.hpp"
 
 namespace berth::app {
+namespace {
 
-int run(const config::StaticConfiguration&) {
-  // The providers, builder and proxy are wired here by the lead; until then berth cannot serve.
-  std::fputs("berth: no runtime wired yet\n", stderr);
-  return 1;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+void configure_logging(const config::Log& configuration) {
+  log::Level level = log::Level::error;
+  log::parse_level(configuration.level, level);  // validated with the static configuration
+  log::configure(level, configuration.format == "json" ? log::Format::json : log::Format::common);
+}
+
+/// Blocks SIGINT and SIGTERM in this thread and every thread it starts, so that only sigwait()
+/// sees them; SIGPIPE is ignored (a peer closing a socket is an error code, not a signal).
+sigset_t block_shutdown_signals() {
+  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+proxy::ServerOptions proxy_options(const config::StaticConfiguration& configuration,
+                                   const EntryPointPlan& plan) {
+  proxy::ServerOptions options;
+  for (const std::string& name : plan.proxied) {
+    const config::EntryPoint& entry_point = configuration.entry_points.at(name);
+    const auto& timeouts = entry_point.transport.responding_timeouts;
+    proxy::EntryPointOptions entry;
+    entry.name = name;
+    entry.address = entry_point.address;
+    entry.read_timeout = duration_cast<milliseconds>(timeouts.read_timeout);
+    entry.write_timeout = duration_cast<milliseconds>(timeouts.write_timeout);
+    entry.idle_timeout = duration_cast<milliseconds>(timeouts.idle_timeout);
+    entry.trust_forwarded_headers = entry_point.forwarded_headers.insecure;
+    options.entry_points.push_back(std::move(entry));
+  }
+  options.workers = static_cast<unsigned>(configuration.workers);
+  const auto& transport = configuration.servers_transport;
+  options.transport.dial_timeout =
+      duration_cast<milliseconds>(transport.forwarding_timeouts.dial_timeout);
+  options.transport.response_header_timeout =
+      duration_cast<milliseconds>(transport.forwarding_timeouts.response_header_timeout);
+  options.transport.idle_conn_timeout =
+      duration_cast<milliseconds>(transport.forwarding_timeouts.idle_conn_timeout);
+  options.transport.max_idle_conns_per_host =
+      static_cast<std::size_t>(transport.max_idle_conns_per_host);
+  return options;
+}
+
+api::ServerOptions api_options(const config::StaticConfiguration& configuration,
+                               const std::string& entry_point) {
+  api::ServerOptions options;
+  options.address = configuration.entry_points.at(entry_point).address;
+  options.api = configuration.api && configuration.api->insecure;
+  options.dashboard = options.api && configuration.api->dashboard;
+  if (configuration.api) options.base_path = configuration.api->base_path;
+  options.ping = configuration.ping.has_value();
+  if (configuration.ping) {
+    options.ping_terminating_status =
+        static_cast<unsigned>(configuration.ping->terminating_status_code);
+  }
+  options.metrics = configuration.metrics.prometheus.has_value();
+  options.version.version = std::string{version};
+  return options;
+}
+
+docker::ProviderSettings docker_settings(const config::StaticConfiguration& configuration) {
+  const config::DockerProvider& docker = *configuration.providers.docker;
+  docker::ProviderSettings settings;
+  settings.options.exposed_by_default = docker.exposed_by_default;
+  settings.options.network = docker.network;
+  settings.options.default_rule = docker.default_rule;
+  settings.options.constraints = docker.constraints;
+  settings.options.allow_empty_services = docker.allow_empty_services;
+  settings.options.use_bind_port_ip = docker.use_bind_port_ip;
+  settings.throttle =
+      duration_cast<milliseconds>(configuration.providers.providers_throttle_duration);
+  return settings;
+}
+
+docker::Endpoint docker_endpoint(const config::DockerProvider& docker) {
+  std::optional<docker::TlsOptions> tls;
+  if (docker.tls) {
+    tls = docker::TlsOptions{docker.tls->ca, docker.tls->cert, docker.tls->key,
+                             docker.tls->insecure_skip_verify};
+  }
+  // The flag's default stands for "not configured", so that DOCKER_HOST can apply.
+  const std::string_view configured =
+      docker.endpoint == docker::default_endpoint ? std::string_view{} : docker.endpoint;
+  auto endpoint = docker::resolve_endpoint(configured, tls, docker::process_environment);
+  if (auto* error = std::get_if<docker::EndpointError>(&endpoint)) {
+    throw config::StaticConfigError("providers.docker.endpoint: " + error->message);
+  }
+  return std::get<docker::Endpoint>(std::move(endpoint));
+}
+
+milliseconds grace_period(const config::StaticConfiguration& configuration) {
+  milliseconds grace{0};
+  for (const auto& [name, entry_point] : configuration.entry_points) {
+    grace =
+        std::max(grace, duration_cast<milliseconds>(entry_point.transport.lifecycle.grace_timeout));
+  }
+  return grace;
+}
+
+milliseconds accept_grace_period(const config::StaticConfiguration& configuration) {
+  milliseconds grace{0};
+  for (const auto& [name, entry_point] : configuration.entry_points) {
+    grace = std::max(grace, duration_cast<milliseconds>(
+                                entry_point.transport.lifecycle.request_accept_grace_timeout));
+  }
+  return grace;
+}
+
+}  // namespace
+
+int run(const config::StaticConfiguration& configuration) {
+  configure_logging(configuration.log);
+  const sigset_t signals = block_shutdown_signals();
+  const EntryPointPlan plan = plan_entry_points(configuration);
+
+  std::unique_ptr<proxy::Server> proxy;
+  std::unique_ptr<api::Server> api;
+  try {
+    proxy = std::make_unique<proxy::Server>(proxy_options(configuration, plan));
+    if (plan.internal) {
+      api = std::make_unique<api::Server>(api_options(configuration, *plan.internal));
+    }
+  } catch (const std::exception& error) {
+    // Asio reports resolve and bind failures without the address, so name them all here.
+    std::string addresses;
+    for (const auto& [name, entry_point] : configuration.entry_points) {
+      addresses += fmt::format("{}{}={}", addresses.empty() ? "" : ", ", name, entry_point.address);
+    }
+    std::fprintf(stderr, "berth: cannot listen on the entry points (%s): %s\n", addresses.c_str(),
+                 error.what());
+    return 1;
+  }
+
+  Controller controller(configuration, plan, *proxy, api.get());
+  proxy->start();
+  if (api) api->start();
+  // The bound port, not the configured one, so that ":0" (tests, benchmarks) can be found.
+  for (const auto& [name, entry_point] : configuration.entry_points) {
+    const std::optional<std::uint16_t> port =
+        plan.internal && name == *plan.internal ? std::optional{api->port()} : proxy->port(name);
+    log::info("berth", "entry point {} listening on {} (port {})", name, entry_point.address,
+              port.value_or(0));
+  }
+  controller.update(ProviderOutput{"internal", {}, {}});
+
+  std::unique_ptr<docker::Client> docker_client;
+  std::unique_ptr<docker::Provider> docker_provider;
+  if (configuration.providers.docker) {
+    docker_client = std::make_unique<docker::Client>(
+        docker::ClientOptions{docker_endpoint(*configuration.providers.docker)});
+    docker_provider = std::make_unique<docker::Provider>(
+        *docker_client, docker_settings(configuration),
+        [&controller](std::shared_ptr<const docker::ProviderUpdate> update) {
+          controller.update(
+              ProviderOutput{"docker", update->result.configuration, update->result.diagnostics},
+              update->result.containers);
+        });
+    docker_provider->start();
+  }
+
+  std::unique_ptr<file::Provider> file_provider;
+  if (configuration.providers.file) {
+    try {
+      file_provider = std::make_unique<file::Provider>(
+          file::Provider::Options{*configuration.providers.file},
+          [&controller](std::shared_ptr<const file::FileUpdate> update) {
+            controller.update(ProviderOutput{"file", update->configuration, update->diagnostics});
+          });
+      file_provider->start();
+    } catch (const std::exception& error) {
+      throw config::StaticConfigError(std::string{"providers.file: "} + error.what());
+    }
+  }
+
+  int received = 0;
+  sigwait(&signals, &received);
+  log::info("berth", "{} received, shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");
+
+  if (api) api->begin_shutdown();
+  std::this_thread::sleep_for(accept_grace_period(configuration));
+  if (docker_provider) docker_provider->stop();
+  if (file_provider) file_provider->stop();
+  proxy->stop(grace_period(configuration));
+  if (api) api->stop();
+  return 0;
 }
 
 }  // namespace berth::app

@@ -78,8 +78,8 @@ TEST_CASE("a bad environment variable exits 2 naming it") {
                                               "variable TRAEFIK_LOG_LEVEL"));
 }
 
-TEST_CASE("a valid configuration reaches run()") {
-  const Result result = run_berth("--entrypoints.web.address=:8000 --providers.docker");
-  CHECK(result.status == 1);
-  CHECK(result.output == "berth: no runtime wired yet\n");
+TEST_CASE("berth refuses to start when an entry point cannot be bound") {
+  const Result result = run_berth("--entrypoints.web.address=256.0.0.1:80");
+  CHECK(result.status != 0);
+  CHECK_THAT(result.output, Catch::Contains("256.0.0.1"));
 }

@@ -102,13 +102,16 @@ auto pointers(std::vector<std::string>& strings) -> std::vector<char*> {
 }  // namespace
 
 auto ChildProcess::start(const std::string& path, const std::vector<std::string>& args,
-                         const Environment& env) -> Result<ChildProcess> {
+                         const Environment& env, Stderr stderr_mode) -> Result<ChildProcess> {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Result<ChildProcess>::failure(errno_text("pipe", errno));
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  if (stderr_mode == Stderr::capture) {
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+  }
 
   std::vector<std::string> argv_strings{path};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
@@ -154,7 +157,8 @@ auto ChildProcess::read_line(std::chrono::milliseconds timeout) -> Result<std::s
   return line;
 }
 
-auto ChildProcess::read_until(std::string_view prefix, std::chrono::milliseconds timeout)
+auto ChildProcess::read_until_line(std::string_view what, std::chrono::milliseconds timeout,
+                                   const std::function<bool(const std::string&)>& matches)
     -> Result<std::string> {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -162,11 +166,26 @@ auto ChildProcess::read_until(std::string_view prefix, std::chrono::milliseconds
         deadline - std::chrono::steady_clock::now());
     auto line = read_line(std::max(left, std::chrono::milliseconds{0}));
     if (!line) {
-      return Result<std::string>::failure("waiting for '" + std::string{prefix} +
+      return Result<std::string>::failure("waiting for '" + std::string{what} +
                                           "': " + line.error());
     }
-    if (line->starts_with(prefix)) return line->substr(prefix.size());
+    if (matches(*line)) return *line;
   }
+}
+
+auto ChildProcess::read_until(std::string_view prefix, std::chrono::milliseconds timeout)
+    -> Result<std::string> {
+  auto line = read_until_line(
+      prefix, timeout, [&](const std::string& candidate) { return candidate.starts_with(prefix); });
+  if (!line) return line;
+  return line->substr(prefix.size());
+}
+
+auto ChildProcess::read_until_contains(std::string_view text, std::chrono::milliseconds timeout)
+    -> Result<std::string> {
+  return read_until_line(text, timeout, [&](const std::string& candidate) {
+    return candidate.find(text) != std::string::npos;
+  });
 }
 
 auto ChildProcess::output() const -> std::string {

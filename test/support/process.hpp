@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,10 +21,14 @@ class ChildProcess {
  public:
   using Environment = std::vector<std::pair<std::string, std::string>>;
 
+  enum class Stderr { inherit, capture };
+
   /// Starts `path` with `args` (not including argv[0]); `env` adds to or overrides the inherited
-  /// environment. stdout is captured, stderr is inherited.
+  /// environment. stdout is captured; stderr is inherited, or captured with stdout (for programs
+  /// that log there).
   static auto start(const std::string& path, const std::vector<std::string>& args,
-                    const Environment& env = {}) -> Result<ChildProcess>;
+                    const Environment& env = {}, Stderr stderr_mode = Stderr::inherit)
+      -> Result<ChildProcess>;
 
   ChildProcess(ChildProcess&&) noexcept;
   auto operator=(ChildProcess&&) noexcept -> ChildProcess&;
@@ -35,6 +40,10 @@ class ChildProcess {
 
   /// The next line of stdout (without its newline); fails on timeout or end of output.
   auto read_line(std::chrono::milliseconds timeout) -> Result<std::string>;
+
+  /// Skips lines until one contains `text` and returns that whole line.
+  auto read_until_contains(std::string_view text, std::chrono::milliseconds timeout)
+      -> Result<std::string>;
 
   /// Skips lines until one starts with `prefix` and returns the rest of that line.
   auto read_until(std::string_view prefix, std::chrono::milliseconds timeout)
@@ -51,6 +60,9 @@ class ChildProcess {
  private:
   struct State;
   explicit ChildProcess(std::unique_ptr<State> state);
+  auto read_until_line(std::string_view what, std::chrono::milliseconds timeout,
+                       const std::function<bool(const std::string&)>& matches)
+      -> Result<std::string>;
 
   std::unique_ptr<State> state_;
 };

@@ -1,0 +1,56 @@
+#include "controller.hpp"
+
+#include <chrono>
+
+#include "berth/log/log.hpp"
+
+namespace berth::app {
+
+Controller::Controller(const config::StaticConfiguration& static_configuration, EntryPointPlan plan,
+                       proxy::Server& proxy, api::Server* api)
+    : static_configuration_(static_configuration),
+      plan_(std::move(plan)),
+      proxy_(proxy),
+      api_(api) {}
+
+void Controller::update(ProviderOutput output, std::vector<labels::ContainerDecision> containers) {
+  const std::lock_guard lock(mutex_);
+  if (output.provider == "docker") containers_ = std::move(containers);
+  std::string provider = output.provider;
+  outputs_.insert_or_assign(std::move(provider), std::move(output));
+  apply();
+}
+
+void Controller::apply() {
+  std::vector<ProviderOutput> outputs;
+  outputs.reserve(outputs_.size());
+  for (const auto& [provider, output] : outputs_) outputs.push_back(output);
+  const Assembly assembly = assemble(outputs);
+
+  runtime::BuildOptions options;
+  options.entry_points = plan_.proxied;
+  options.default_entry_points = plan_.defaults;
+  options.health = &health_;
+  const runtime::BuildResult build = runtime::build_snapshot(assembly.configuration, options);
+  proxy_.publish(build.snapshot);
+  health_.prune();
+  ++reloads_;
+
+  for (const config::Diagnostic& error : build.errors) {
+    log::warn("runtime", "{}: {}", error.name, error.message);
+  }
+  log::info("controller", "configuration {} applied: {} routers, {} services, {} middlewares",
+            reloads_, assembly.configuration.http.routers.size(),
+            assembly.configuration.http.services.size(),
+            assembly.configuration.http.middlewares.size());
+
+  if (api_ != nullptr) {
+    auto state = std::make_shared<api::State>(
+        make_api_state(static_configuration_, assembly, build, containers_));
+    state->reloads = reloads_;
+    state->updated = std::chrono::system_clock::now();
+    api_->update(std::move(state));
+  }
+}
+
+}  // namespace berth::app

@@ -1,0 +1,45 @@
+#pragma once
+// The control plane: keeps each provider's latest output, and on every change merges them, builds a
+// new runtime snapshot, hands it to the proxy's workers and shows it in the API. Providers call in
+// from their own threads; a mutex serialises rebuilds (they are rare and take milliseconds).
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "assemble.hpp"
+#include "berth/api/server.hpp"
+#include "berth/config/static.hpp"
+#include "berth/proxy/server.hpp"
+#include "berth/runtime/health.hpp"
+
+namespace berth::app {
+
+class Controller {
+ public:
+  /// `api` may be null when no API server runs.
+  Controller(const config::StaticConfiguration& static_configuration, EntryPointPlan plan,
+             proxy::Server& proxy, api::Server* api);
+
+  /// Replaces one provider's output and applies the result. `containers` are the Docker provider's
+  /// decisions (empty for other providers).
+  void update(ProviderOutput output, std::vector<labels::ContainerDecision> containers = {});
+
+ private:
+  void apply();
+
+  const config::StaticConfiguration& static_configuration_;
+  const EntryPointPlan plan_;
+  proxy::Server& proxy_;
+  api::Server* api_;
+  runtime::HealthRegistry health_;
+
+  std::mutex mutex_;
+  std::map<std::string, ProviderOutput> outputs_;
+  std::vector<labels::ContainerDecision> containers_;
+  std::uint64_t reloads_ = 0;
+};
+
+}  // namespace berth::app

@@ -1,0 +1,151 @@
+// Runs the real `berth` process with the file provider in front of berth-whoami backends: the
+// wiring of providers -> builder -> proxy and API, shutdown, and `berth healthcheck`.
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+
+namespace {
+
+using berth::test::ChildProcess;
+using berth::test::http_get;
+using namespace std::chrono_literals;
+
+/// A temporary folder with a dynamic-configuration file, removed at the end of the test.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "berth-run-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+std::uint16_t start_backend(std::vector<ChildProcess>& backends, const std::string& name) {
+  auto backend = ChildProcess::start(BERTH_WHOAMI_BINARY, {"--port", "0", "--name", name});
+  REQUIRE(backend);
+  auto port = backend->read_until("listening on :", 5s);
+  REQUIRE(port);
+  backends.push_back(std::move(*backend));
+  return static_cast<std::uint16_t>(std::stoi(*port));
+}
+
+/// The bound port berth logs for an entry point.
+std::uint16_t entry_point_port(ChildProcess& berth, const std::string& name) {
+  auto line = berth.read_until_contains("entry point " + name + " listening", 10s);
+  REQUIRE(line);
+  const auto at = line->find("(port ");
+  REQUIRE(at != std::string::npos);
+  return static_cast<std::uint16_t>(std::stoi(line->substr(at + 6)));
+}
+
+std::string dynamic_configuration(std::uint16_t first, std::uint16_t second) {
+  return "http:\n"
+         "  routers:\n"
+         "    app:\n"
+         "      rule: PathPrefix(`/`)\n"
+         "      service: app\n"
+         "  services:\n"
+         "    app:\n"
+         "      loadBalancer:\n"
+         "        servers:\n"
+         "          - url: http://127.0.0.1:" +
+         std::to_string(first) +
+         "\n"
+         "          - url: http://127.0.0.1:" +
+         std::to_string(second) + "\n";
+}
+
+struct Cluster {
+  TempDir dir;
+  std::vector<ChildProcess> backends;
+  std::optional<ChildProcess> berth;
+  std::uint16_t web = 0;
+  std::uint16_t api = 0;
+
+  explicit Cluster(std::vector<std::string> extra_flags = {}) {
+    const std::uint16_t first = start_backend(backends, "one");
+    const std::uint16_t second = start_backend(backends, "two");
+    const auto file = dir.path / "dynamic.yml";
+    std::ofstream(file) << dynamic_configuration(first, second);
+    std::vector<std::string> flags = {"--entrypoints.web.address=127.0.0.1:0",
+                                      "--entrypoints.traefik.address=127.0.0.1:0",
+                                      "--api.insecure=true",
+                                      "--ping=true",
+                                      "--log.level=INFO",
+                                      "--providers.file.filename=" + file.string()};
+    flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+    auto started = ChildProcess::start(BERTH_BINARY, flags, {}, ChildProcess::Stderr::capture);
+    REQUIRE(started);
+    berth.emplace(std::move(*started));
+    api = entry_point_port(*berth, "traefik");
+    web = entry_point_port(*berth, "web");
+    REQUIRE(berth->read_until_contains("1 routers, 1 services", 10s));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("berth routes a file-provider router to its servers in turn and lists it in the API") {
+  Cluster cluster;
+  // One keep-alive connection stays on one worker, whose balancer alternates exactly.
+  berth::test::HttpClient client("127.0.0.1", cluster.web);
+  std::vector<std::string> names;
+  for (int i = 0; i < 4; ++i) {
+    auto response = client.get("/");
+    REQUIRE(response);
+    CHECK(response->status == 200);
+    const auto at = response->body.find("Name: ");
+    REQUIRE(at != std::string::npos);
+    names.push_back(response->body.substr(at + 6, 3));
+  }
+  CHECK(names == std::vector<std::string>{"one", "two", "one", "two"});
+
+  auto routers = http_get("127.0.0.1", cluster.api, "/api/http/routers", 5s);
+  REQUIRE(routers);
+  CHECK(routers->status == 200);
+  CHECK_THAT(routers->body, Catch::Contains("\"name\":\"app@file\""));
+  CHECK_THAT(routers->body, Catch::Contains("\"using\":[\"web\"]"));
+
+  REQUIRE(cluster.berth->signal(SIGTERM));
+  auto status = cluster.berth->wait(15s);
+  REQUIRE(status);
+  CHECK(*status == 0);
+}
+
+TEST_CASE("berth healthcheck exits 0 while /ping answers and 1 once berth is gone") {
+  Cluster cluster;
+  const std::string address =
+      "--entrypoints.traefik.address=127.0.0.1:" + std::to_string(cluster.api);
+  const auto healthcheck = [&] {
+    auto probe = ChildProcess::start(BERTH_BINARY, {"healthcheck", "--ping=true", address}, {},
+                                     ChildProcess::Stderr::capture);
+    REQUIRE(probe);
+    auto status = probe->wait(10s);
+    REQUIRE(status);
+    return *status;
+  };
+  CHECK(healthcheck() == 0);
+  REQUIRE(cluster.berth->signal(SIGTERM));
+  REQUIRE(cluster.berth->wait(15s));
+  CHECK(healthcheck() == 1);
+}
+
+TEST_CASE("an unreachable Docker daemon leaves the other providers' routes serving") {
+  Cluster cluster(
+      {"--providers.docker=true", "--providers.docker.endpoint=unix:///nonexistent/docker.sock"});
+  auto response = http_get("127.0.0.1", cluster.web, "/", 5s);
+  REQUIRE(response);
+  CHECK(response->status == 200);
+}
