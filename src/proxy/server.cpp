@@ -160,10 +160,22 @@ std::size_t UpstreamPool::idle_count() const noexcept {
 // -----------------------------------------------------------------------------------------------
 // Worker
 
-Worker::Worker(const ServerOptions& options, const std::string& server_name)
-    : options_(options), server_name_(server_name), pool_(options.transport) {
+Worker::Worker(const ServerOptions& options, const std::string& server_name,
+               std::shared_ptr<net::ssl::context> upstream_tls)
+    : options_(options),
+      server_name_(server_name),
+      upstream_tls_(std::move(upstream_tls)),
+      pool_(options.transport) {
   acceptors_.resize(options.entry_points.size());
   state_.tables.assign(options.entry_points.size(), nullptr);
+  state_.tls_tables.assign(options.entry_points.size(), nullptr);
+  for (const auto& entry_point : options.entry_points) {
+    selectors_.emplace_back([this, name = entry_point.name](std::string_view server_name_sni) {
+      const auto& snapshot = state_.snapshot;
+      return snapshot ? std::string(snapshot->tls_options_for(name, server_name_sni))
+                      : std::string("default");
+    });
+  }
 }
 
 std::unique_ptr<RelayBuffer> Worker::acquire_buffer() {
@@ -184,6 +196,7 @@ void Worker::install(std::shared_ptr<const runtime::Snapshot> snapshot) {
   next.balancer = std::make_unique<runtime::Balancer>(snapshot);
   for (const auto& entry_point : options_.entry_points) {
     next.tables.push_back(snapshot->routes(entry_point.name));
+    next.tls_tables.push_back(snapshot->tls_routes(entry_point.name));
   }
   next.snapshot = std::move(snapshot);
   state_ = std::move(next);
@@ -247,6 +260,7 @@ struct Server::Impl {
   std::vector<std::optional<net::executor_work_guard<net::io_context::executor_type>>> guards;
   std::vector<std::thread> threads;
   std::vector<std::uint16_t> ports;
+  std::shared_ptr<net::ssl::context> upstream_tls;
   bool started = false;
   bool stopped = false;
 };
@@ -256,8 +270,15 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   auto& opts = impl_->options;
   if (opts.workers == 0) opts.workers = std::max(1U, std::thread::hardware_concurrency());
   impl_->server_name = opts.server_name.empty() ? host_name() : opts.server_name;
+  std::vector<std::string> tls_errors;
+  impl_->upstream_tls = tls::make_client_context(opts.transport.insecure_skip_verify,
+                                                 opts.transport.root_cas, tls_errors);
+  if (!tls_errors.empty()) throw std::invalid_argument(tls_errors.front());
+  auto tls_store = tls::Store::build({}).store;
   for (unsigned i = 0; i < opts.workers; ++i) {
-    impl_->workers.push_back(std::make_unique<Worker>(opts, impl_->server_name));
+    impl_->workers.push_back(
+        std::make_unique<Worker>(opts, impl_->server_name, impl_->upstream_tls));
+    impl_->workers.back()->set_tls(tls_store);
   }
   // Port 0: the first worker picks the port, the others join it through SO_REUSEPORT.
   for (std::size_t e = 0; e < opts.entry_points.size(); ++e) {
@@ -267,6 +288,17 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
       endpoint.port(worker->bound_port(e));
     }
     impl_->ports.push_back(endpoint.port());
+  }
+  // Redirections to an entry point take its bound port (so port 0 works in tests).
+  for (auto& entry_point : opts.entry_points) {
+    if (!entry_point.redirect || entry_point.redirect->entry_point.empty()) continue;
+    auto port = this->port(entry_point.redirect->entry_point);
+    if (!port) {
+      throw std::invalid_argument("entry point \"" + entry_point.name + "\" redirects to \"" +
+                                  entry_point.redirect->entry_point +
+                                  "\", which is not an entry point");
+    }
+    entry_point.redirect->port = *port;
   }
 }
 
@@ -301,6 +333,14 @@ void Server::publish(std::shared_ptr<const runtime::Snapshot> snapshot) {
   for (auto& worker : impl_->workers) {
     Worker* w = worker.get();
     net::post(w->context(), [w, snapshot] { w->install(snapshot); });
+  }
+}
+
+void Server::set_tls(std::shared_ptr<const tls::Store> store) {
+  if (!store) return;
+  for (auto& worker : impl_->workers) {
+    Worker* w = worker.get();
+    net::post(w->context(), [w, store] { w->set_tls(store); });
   }
 }
 

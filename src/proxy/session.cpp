@@ -2,6 +2,7 @@
 // pooled upstream connection streaming both bodies through a fixed buffer (the async form of
 // Beast's relay example), then the next request; or, after a 101, a raw WebSocket tunnel.
 
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
@@ -27,7 +28,12 @@ using http::field;
 
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 
-void expire(beast::tcp_stream& stream, std::chrono::milliseconds timeout) {
+/// Enough for most ClientHellos; the handshake reads the rest itself.
+constexpr std::size_t first_read_size = 2048;
+/// How long a closing TLS connection waits for the client's close_notify.
+constexpr std::chrono::seconds tls_shutdown_timeout{1};
+
+void expire(Stream& stream, std::chrono::milliseconds timeout) {
   if (timeout.count() > 0) {
     stream.expires_after(timeout);
   } else {
@@ -51,7 +57,7 @@ bool idempotent(http::verb method) {
 
 /// Errors where a reused keep-alive connection was closed by the server before it saw the request.
 bool stale_connection_error(const beast::error_code& ec) {
-  return ec == http::error::end_of_stream || ec == net::error::eof ||
+  return ec == http::error::end_of_stream || end_of_stream(ec) ||
          ec == net::error::connection_reset || ec == net::error::broken_pipe ||
          ec == net::error::connection_aborted;
 }
@@ -59,6 +65,12 @@ bool stale_connection_error(const beast::error_code& ec) {
 std::uint32_t clamp32(std::size_t value) {
   return static_cast<std::uint32_t>(
       std::min<std::size_t>(value, std::numeric_limits<std::uint32_t>::max()));
+}
+
+/// The host of a Host header without its port ("[::1]:80" -> "[::1]").
+std::string_view host_without_port(std::string_view host) {
+  if (!host.empty() && host.front() == '[') return host.substr(0, host.find(']') + 1);
+  return host.substr(0, host.rfind(':'));
 }
 
 }  // namespace
@@ -69,6 +81,7 @@ class Session : public std::enable_shared_from_this<Session> {
       : worker_(worker),
         entry_point_(entry_point),
         options_(worker.options().entry_points[entry_point]),
+        tls_store_(worker.tls()),
         client_(std::move(socket)) {
     worker_.add(this);
   }
@@ -91,7 +104,7 @@ class Session : public std::enable_shared_from_this<Session> {
       client_address_ = rules::IpAddress::parse(client_ip_);
     }
     client_.socket().set_option(tcp::no_delay(true), ec);
-    do_read_header();
+    detect_tls();
   }
 
   void close_if_idle() {
@@ -99,6 +112,40 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // ---------------------------------------------------------------------------------------------
+  // TLS or plain: one port serves both, told apart by the first byte.
+
+  void detect_tls() {
+    idle_ = true;
+    expire(client_, options_.read_timeout);
+    client_.async_read_some(
+        client_buffer_.prepare(first_read_size),
+        beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t n) {
+    idle_ = false;
+    if (ec) return do_close();
+    client_buffer_.commit(n);
+    // A TLS connection starts with a handshake record (content type 22); no HTTP method does.
+    constexpr unsigned char tls_handshake = 0x16;
+    const auto* first = static_cast<const unsigned char*>(client_buffer_.data().data());
+    if (n == 0 || first[0] != tls_handshake || !tls_store_) return do_read_header();
+    client_.start_tls(tls_store_->context());
+    tls_store_->attach(client_.tls().native_handle(), &worker_.options_selector(entry_point_));
+    client_.tls().async_handshake(
+        net::ssl::stream_base::server, client_buffer_.data(),
+        beast::bind_front_handler(&Session::on_handshake, shared_from_this()));
+  }
+
+  void on_handshake(beast::error_code ec, std::size_t used) {
+    if (ec) return do_close();
+    client_buffer_.consume(used);
+    // Without 0-RTT a client sends nothing more before the handshake ends.
+    if (client_buffer_.size() > 0) return do_close();
+    do_read_header();
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Client request
 
@@ -172,9 +219,18 @@ class Session : public std::enable_shared_from_this<Session> {
                                   target->query,           header_views_, client_address_};
 
     WorkerState& state = worker_.state();
+    // Routers with tls answer only on TLS connections, the others only on plain ones.
+    const auto& tables = client_.is_tls() ? state.tls_tables : state.tables;
     const runtime::RouteTable* table =
-        entry_point_ < state.tables.size() ? state.tables[entry_point_] : nullptr;
+        entry_point_ < tables.size() ? tables[entry_point_] : nullptr;
     const runtime::Route* route = table != nullptr ? table->match(view) : nullptr;
+    if (options_.redirect && !client_.is_tls() &&
+        (route == nullptr || route->priority <= options_.redirect->priority)) {
+      return send_redirect(request.method(), host, target->origin);
+    }
+    if (client_.is_tls() && misdirected(host)) {
+      return send_error(http::status::misdirected_request, "Misdirected Request\n", true);
+    }
     if (route == nullptr) {
       return send_error(http::status::not_found, "404 page not found\n", true);
     }
@@ -199,12 +255,29 @@ class Session : public std::enable_shared_from_this<Session> {
                                  worker_.server_name(),
                                  pick_.service->pass_host_header,
                                  options_.trust_forwarded_headers,
-                                 false,
+                                 client_.is_tls(),
                                  websocket_};
     prepare_upstream_request(request, context);
     // Transfer-Encoding was stripped as hop-by-hop; this hop frames the body again.
     if (has_body && req_parser_->chunked()) request.chunked(true);
     connect_upstream();
+  }
+
+  /// Domain-fronting protection as Traefik's snicheck: a Host whose tls.options differ from those
+  /// the SNI was given would bypass them (client authentication above all).
+  bool misdirected(std::string_view host) {
+    const auto& snapshot = worker_.state().snapshot;
+    if (!snapshot) return false;
+    const char* sni = SSL_get_servername(client_.tls().native_handle(), TLSEXT_NAMETYPE_host_name);
+    std::array<char, 256> host_buffer{};
+    std::array<char, 256> sni_buffer{};
+    const auto host_name = runtime::normalize_host(host, host_buffer);
+    const auto server_name =
+        runtime::normalize_host(sni != nullptr ? std::string_view(sni) : "", sni_buffer);
+    if (host_name == server_name) return false;
+    const auto& name = options_.name;
+    return snapshot->tls_options_for(name, host_name) !=
+           snapshot->tls_options_for(name, server_name);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -227,7 +300,7 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     const auto address = net::ip::make_address(pick_.server->host, ec);
     if (!ec) {
-      upstream_->stream.async_connect(
+      upstream_->stream.tcp_layer().async_connect(
           tcp::endpoint(address, pick_.server->port),
           beast::bind_front_handler(&Session::on_connect, shared_from_this()));
       return;
@@ -237,7 +310,7 @@ class Session : public std::enable_shared_from_this<Session> {
         pick_.server->host, std::to_string(pick_.server->port),
         [self = shared_from_this()](beast::error_code error, tcp::resolver::results_type results) {
           if (error) return self->on_connect(error);
-          self->upstream_->stream.async_connect(
+          self->upstream_->stream.tcp_layer().async_connect(
               results, [self](beast::error_code connect_error, const tcp::endpoint&) {
                 self->on_connect(connect_error);
               });
@@ -248,6 +321,34 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return upstream_failed(ec, false);
     beast::error_code ignored;
     upstream_->stream.socket().set_option(tcp::no_delay(true), ignored);
+    if (pick_.server->tls) return start_upstream_tls();
+    send_request_header();
+  }
+
+  /// https:// servers: SNI and host name verification for the URL's host; the dial timeout still
+  /// runs and covers the handshake.
+  void start_upstream_tls() {
+    upstream_->stream.start_tls(worker_.upstream_tls());
+    auto& tls = upstream_->stream.tls();
+    const std::string& host = pick_.server->host;
+    beast::error_code not_address;
+    net::ip::make_address(host, not_address);
+    // SNI carries names only, never addresses.
+    // SSL_set_tlsext_host_name, without the macro's C cast.
+    if (not_address && SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                                TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str())) != 1) {
+      return upstream_failed(net::error::invalid_argument, false);
+    }
+    if (!worker_.options().transport.insecure_skip_verify) {
+      tls.set_verify_callback(net::ssl::host_name_verification(host));
+    }
+    tls.async_handshake(
+        net::ssl::stream_base::client,
+        beast::bind_front_handler(&Session::on_upstream_handshake, shared_from_this()));
+  }
+
+  void on_upstream_handshake(beast::error_code ec) {
+    if (ec) return upstream_failed(ec, false);
     send_request_header();
   }
 
@@ -491,6 +592,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void pump(bool to_upstream) {
     if (tunnel_closed_) return;
+    if (to_upstream && tls_tunnel_ending_) return end_tls_tunnel();
     auto& to = to_upstream ? upstream_->stream : client_;
     // Bytes that arrived behind the handshake go first.
     auto& leftover = to_upstream ? client_buffer_ : upstream_->buffer;
@@ -514,8 +616,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_pump_read(bool to_upstream, beast::error_code ec, std::size_t n) {
     if (tunnel_closed_) return;
+    if (to_upstream && tls_tunnel_ending_) return end_tls_tunnel();
     auto& to = to_upstream ? upstream_->stream : client_;
-    if (ec == net::error::eof) {
+    if (end_of_stream(ec) && !to_upstream && client_.is_tls()) {
+      // TLS has no half-close: once upstream is done the client gets a close_notify as soon as
+      // its side is idle (a pending read is cancelled), and the tunnel ends.
+      tls_tunnel_ending_ = true;
+      if (--open_directions_ == 0) return end_tls_tunnel();
+      client_.cancel();
+      return;
+    }
+    if (end_of_stream(ec)) {
       // Half-close: pass the FIN on and keep the other direction open until it ends too.
       beast::error_code ignored;
       to.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -530,6 +641,16 @@ class Session : public std::enable_shared_from_this<Session> {
           if (error) return self->close_tunnel();
           self->pump(to_upstream);
         });
+  }
+
+  void end_tls_tunnel() {
+    if (tls_closing_) return;
+    tls_closing_ = true;
+    beast::error_code ignored;
+    upstream_->stream.socket().close(ignored);
+    client_.expires_after(tls_shutdown_timeout);
+    client_.tls().async_shutdown(
+        [self = shared_from_this()](beast::error_code) { self->close_tunnel(); });
   }
 
   void close_tunnel() {
@@ -550,6 +671,36 @@ class Session : public std::enable_shared_from_this<Session> {
     response.set(field::content_type, "text/plain; charset=utf-8");
     if (nosniff) response.set("X-Content-Type-Options", "nosniff");
     response.body().assign(body);
+    write_local_response();
+  }
+
+  /// The entry point's redirection, answered as Traefik's redirect middleware does.
+  void send_redirect(http::verb method, std::string_view host, std::string_view origin) {
+    const auto& redirect = *options_.redirect;
+    http::status status =
+        method == http::verb::get ? http::status::found : http::status::temporary_redirect;
+    if (redirect.permanent) {
+      status = method == http::verb::get ? http::status::moved_permanently
+                                         : http::status::permanent_redirect;
+    }
+    std::string location = redirect.scheme + "://";
+    location += host_without_port(host);
+    const bool default_port = (redirect.scheme == "https" && redirect.port == 443) ||
+                              (redirect.scheme == "http" && redirect.port == 80);
+    if (redirect.port != 0 && !default_port) location += ":" + std::to_string(redirect.port);
+    location += origin.empty() ? std::string_view("/") : origin;
+
+    end_request();
+    auto& response = error_response_.emplace(status, 11);
+    response.set(field::location, location);
+    response.set(field::content_type, "text/plain; charset=utf-8");
+    response.body().assign(http::obsolete_reason(status));
+    write_local_response();
+  }
+
+  /// Writes error_response_, then reads the next request or closes.
+  void write_local_response() {
+    auto& response = *error_response_;
     // The rest of an unread request body would be taken for the next request.
     const bool keep = keep_alive_ && req_parser_ && req_parser_->is_done() && !worker_.draining();
     if (!keep) {
@@ -576,6 +727,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_close() {
     end_request();
     close_upstream();
+    // TLS ends with a close_notify, so the client can tell a complete response from a cut one.
+    if (client_.is_tls() && !tls_closing_ && client_.socket().is_open()) {
+      tls_closing_ = true;
+      client_.expires_after(tls_shutdown_timeout);
+      return client_.tls().async_shutdown(
+          [self = shared_from_this()](beast::error_code) { self->do_close(); });
+    }
     beast::error_code ignored;
     client_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     client_.socket().close(ignored);
@@ -584,7 +742,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Worker& worker_;
   std::size_t entry_point_;
   const EntryPointOptions& options_;
-  beast::tcp_stream client_;
+  std::shared_ptr<const tls::Store> tls_store_;  ///< outlives client_, which uses its context
+  Stream client_;
   beast::flat_buffer client_buffer_;
   std::string client_ip_;
   std::optional<rules::IpAddress> client_address_;
@@ -617,6 +776,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool retry_allowed_ = false;
   bool upstream_keep_alive_ = false;
   bool tunnel_closed_ = false;
+  bool tls_closing_ = false;
+  bool tls_tunnel_ending_ = false;
 };
 
 void start_session(Worker& worker, std::size_t entry_point, tcp::socket socket) {

@@ -5,7 +5,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <array>
 #include <atomic>
@@ -17,17 +16,15 @@
 
 #include "berth/proxy/server.hpp"
 #include "berth/runtime/balancer.hpp"
+#include "berth/tls/store.hpp"
+#include "stream.hpp"
 
 namespace berth::proxy {
-
-namespace net = boost::asio;
-namespace beast = boost::beast;
-using tcp = net::ip::tcp;
 
 /// A keep-alive connection to one upstream server; lives in a worker's pool while idle.
 struct UpstreamConnection {
   explicit UpstreamConnection(net::io_context& ioc) : stream(ioc), idle_timer(ioc) {}
-  beast::tcp_stream stream;
+  Stream stream;              ///< TLS for https:// servers
   beast::flat_buffer buffer;  ///< bytes read past the last response stay with the connection
   net::steady_timer idle_timer;
   std::string key;
@@ -59,14 +56,16 @@ using RelayBuffer = std::array<char, 16 * 1024>;
 struct WorkerState {
   std::shared_ptr<const runtime::Snapshot> snapshot;
   std::unique_ptr<runtime::Balancer> balancer;
-  std::vector<const runtime::RouteTable*> tables;  ///< per entry point index
+  std::vector<const runtime::RouteTable*> tables;      ///< per entry point index
+  std::vector<const runtime::RouteTable*> tls_tables;  ///< per entry point index
 };
 
 class Session;
 
 class Worker {
  public:
-  Worker(const ServerOptions& options, const std::string& server_name);
+  Worker(const ServerOptions& options, const std::string& server_name,
+         std::shared_ptr<net::ssl::context> upstream_tls);
 
   net::io_context& context() noexcept { return ioc_; }
   const ServerOptions& options() const noexcept { return options_; }
@@ -74,6 +73,16 @@ class Worker {
   UpstreamPool& pool() noexcept { return pool_; }
   WorkerState& state() noexcept { return state_; }
   bool draining() const noexcept { return draining_; }
+  /// The current certificates and options; a connection keeps the store it started with.
+  const std::shared_ptr<const tls::Store>& tls() const noexcept { return tls_; }
+  void set_tls(std::shared_ptr<const tls::Store> store) { tls_ = std::move(store); }
+  /// Names the tls.options of a handshake on entry point `index` from the current snapshot. The
+  /// ClientHello callback runs on this worker's thread, so it may read the state directly.
+  const tls::OptionsSelector& options_selector(std::size_t index) const {
+    return selectors_[index];
+  }
+  /// The client context for https:// servers, shared by all workers.
+  net::ssl::context& upstream_tls() noexcept { return *upstream_tls_; }
 
   /// Runs on the worker thread: builds this worker's balancer for the snapshot.
   void install(std::shared_ptr<const runtime::Snapshot> snapshot);
@@ -107,6 +116,9 @@ class Worker {
   const ServerOptions& options_;
   const std::string& server_name_;
   bool draining_ = false;
+  std::shared_ptr<const tls::Store> tls_;
+  std::shared_ptr<net::ssl::context> upstream_tls_;
+  std::vector<tls::OptionsSelector> selectors_;
   std::unordered_set<Session*> sessions_;
   std::vector<std::unique_ptr<RelayBuffer>> spare_buffers_;
   net::io_context ioc_{1};

@@ -36,18 +36,27 @@ struct ParsedUrl {
   std::string authority;
   std::string path;
   std::uint16_t port = 80;
+  bool tls = false;
 };
 
 std::variant<ParsedUrl, std::string> parse_server_url(std::string_view url) {
   constexpr std::string_view http = "http://";
-  if (url.substr(0, http.size()) != http) {
+  constexpr std::string_view https = "https://";
+  ParsedUrl out;
+  std::string_view rest;
+  if (url.substr(0, http.size()) == http) {
+    rest = url.substr(http.size());
+  } else if (url.substr(0, https.size()) == https) {
+    rest = url.substr(https.size());
+    out.tls = true;
+    out.port = 443;
+  } else {
     const auto colon = url.find("://");
     if (colon == std::string_view::npos) return std::string("it has no scheme");
-    return "scheme \"" + std::string(url.substr(0, colon)) + "\" is not supported (only http)";
+    return "scheme \"" + std::string(url.substr(0, colon)) +
+           "\" is not supported (only http and https)";
   }
-  std::string_view rest = url.substr(http.size());
   const auto slash = rest.find_first_of("/?#");
-  ParsedUrl out;
   const std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) out.path = std::string(rest.substr(slash));
   if (authority.empty()) return std::string("it has no host");
@@ -161,7 +170,9 @@ class ServiceBuilder {
         target.host = std::move(url.host);
         target.port = url.port;
         target.authority = std::move(url.authority);
-        target.pool_key = target.host + ":" + std::to_string(target.port);
+        target.tls = url.tls;
+        // TLS and plain connections to one host:port are never interchangeable.
+        target.pool_key = (url.tls ? "tls:" : "") + target.host + ":" + std::to_string(target.port);
         if (server.preserve_path && url.path != "/") target.path_prefix = std::move(url.path);
         target.sticky_value = sticky_value(server.url);
         target.weight = clamp_weight(server.weight);
@@ -260,6 +271,20 @@ const RouteTable* Snapshot::routes(std::string_view entry_point) const noexcept 
   return it == entry_points.end() ? nullptr : &it->second;
 }
 
+const RouteTable* Snapshot::tls_routes(std::string_view entry_point) const noexcept {
+  auto it = tls_entry_points.find(entry_point);
+  return it == tls_entry_points.end() ? nullptr : &it->second;
+}
+
+std::string_view Snapshot::tls_options_for(std::string_view entry_point,
+                                           std::string_view server_name) const noexcept {
+  constexpr std::string_view fallback = "default";
+  auto it = tls_options.find(entry_point);
+  if (it == tls_options.end()) return fallback;
+  auto host = it->second.find(server_name);
+  return host == it->second.end() ? fallback : std::string_view(host->second);
+}
+
 const ServiceNode* Snapshot::service(std::string_view name) const noexcept {
   auto it = service_index.find(name);
   return it == service_index.end() ? nullptr : &services[it->second];
@@ -278,6 +303,7 @@ BuildResult build_snapshot(const config::Configuration& configuration,
   }
 
   std::map<std::string, std::vector<Route>, std::less<>> per_entry_point;
+  std::map<std::string, std::vector<Route>, std::less<>> per_entry_point_tls;
   for (const auto& entry_point : options.entry_points) per_entry_point[entry_point];
 
   for (const auto& [name, router] : configuration.http.routers) {
@@ -336,11 +362,33 @@ BuildResult build_snapshot(const config::Configuration& configuration,
     route.rule = std::get<rules::Rule>(std::move(compiled));
     route.priority = router.priority != 0 ? router.priority : route.rule.default_priority();
     route.service = std::get<std::size_t>(service);
-    for (const auto& entry_point : entry_points) per_entry_point[entry_point].push_back(route);
+    for (const auto& entry_point : entry_points) {
+      const bool tls_entry_point =
+          std::find(options.tls_entry_points.begin(), options.tls_entry_points.end(),
+                    entry_point) != options.tls_entry_points.end();
+      Route copy = route;
+      copy.tls = router.tls.has_value() || tls_entry_point;
+      if (copy.tls) {
+        // As written: the TLS store resolves "name" and "name@provider" alike.
+        copy.tls_options =
+            router.tls && !router.tls->options.empty() ? router.tls->options : "default";
+        auto& by_host = snapshot->tls_options[entry_point];
+        for (const auto& host : copy.rule.required_hosts()) {
+          auto [it, inserted] = by_host.emplace(host, copy.tls_options);
+          if (!inserted && it->second != copy.tls_options) it->second = "default";
+        }
+        per_entry_point_tls[entry_point].push_back(std::move(copy));
+      } else {
+        per_entry_point[entry_point].push_back(std::move(copy));
+      }
+    }
   }
 
   for (auto& [entry_point, routes] : per_entry_point) {
     snapshot->entry_points.emplace(entry_point, RouteTable(std::move(routes)));
+  }
+  for (auto& [entry_point, routes] : per_entry_point_tls) {
+    snapshot->tls_entry_points.emplace(entry_point, RouteTable(std::move(routes)));
   }
   result.snapshot = std::move(snapshot);
   return result;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,7 +15,24 @@
 
 #include "berth/runtime/snapshot.hpp"
 
+namespace berth::tls {
+class Store;
+}
+
 namespace berth::proxy {
+
+/// An entry point's http.redirections.entryPoint: every plain request is answered with a redirect
+/// (301/302 for GET, 308/307 otherwise, as Traefik's redirect) unless a router of higher priority
+/// matches. TLS requests on the same entry point are not redirected.
+struct RedirectOptions {
+  std::string scheme = "https";
+  /// Redirect to this entry point's port (its bound port, so port 0 works); empty: use `port`.
+  std::string entry_point;
+  /// 0: no port in the Location. The scheme's default port (443, 80) is omitted too.
+  std::uint16_t port = 0;
+  bool permanent = true;
+  std::int64_t priority = std::numeric_limits<std::int64_t>::max() - 1;
+};
 
 struct EntryPointOptions {
   std::string name;
@@ -30,6 +48,7 @@ struct EntryPointOptions {
   /// Keep X-Forwarded-* sent by clients (Traefik's forwardedHeaders.insecure); by default they are
   /// replaced.
   bool trust_forwarded_headers = false;
+  std::optional<RedirectOptions> redirect{};
 };
 
 struct TransportOptions {
@@ -37,6 +56,10 @@ struct TransportOptions {
   std::chrono::milliseconds response_header_timeout = std::chrono::seconds{0};  ///< 0 = none
   std::chrono::milliseconds idle_conn_timeout = std::chrono::seconds{90};
   std::size_t max_idle_conns_per_host = 200;
+  /// https:// servers: skip certificate and host name verification (serversTransport).
+  bool insecure_skip_verify = false;
+  /// CAs trusted for https:// servers besides the system ones: file paths or PEM content.
+  std::vector<std::string> root_cas;
 };
 
 struct ServerOptions {
@@ -52,7 +75,7 @@ struct ServerOptions {
 class Server {
  public:
   /// Binds every entry point on every worker. Throws std::system_error when an address cannot be
-  /// bound (start-up only).
+  /// bound, std::invalid_argument for a bad address, redirect target or root CA (start-up only).
   explicit Server(ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
@@ -63,6 +86,11 @@ class Server {
 
   /// Hands a snapshot to every worker; requests already running keep theirs.
   void publish(std::shared_ptr<const runtime::Snapshot> snapshot);
+
+  /// Replaces the certificates and tls.options for new TLS connections (call on every TLS
+  /// configuration change); open connections keep theirs. Until the first call a store with only a
+  /// generated default certificate is used.
+  void set_tls(std::shared_ptr<const tls::Store> store);
 
   /// The bound port of an entry point (useful with port 0).
   std::optional<std::uint16_t> port(std::string_view entry_point) const;

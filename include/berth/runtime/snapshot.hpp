@@ -26,6 +26,8 @@ struct BuildOptions {
   std::vector<std::string> entry_points;
   /// Entry points of routers that name none (Traefik: all except `traefik`, or the asDefault ones).
   std::vector<std::string> default_entry_points;
+  /// Entry points with http.tls: every router on them is served over TLS only (default options).
+  std::vector<std::string> tls_entry_points;
   /// Shared health state; when null, every server of this snapshot gets a fresh, up state.
   HealthRegistry* health = nullptr;
 };
@@ -40,6 +42,7 @@ struct ServerTarget {
   std::string path_prefix;  ///< the URL's path when it has one other than "/"
   std::string sticky_value;
   std::uint32_t weight = 1;
+  bool tls = false;  ///< an https:// URL
   std::shared_ptr<ServerHealth> health;
   bool up() const noexcept { return health->up.load(std::memory_order_relaxed); }
 };
@@ -67,6 +70,8 @@ struct Route {
   std::int64_t priority = 0;
   std::size_t service = 0;               ///< index into Snapshot::services
   std::vector<std::string> middlewares;  ///< qualified names, resolved, in order
+  bool tls = false;                      ///< matches only requests that came over TLS
+  std::string tls_options;  ///< the tls.options name; "default" when the router names none
 };
 
 /// The routers of one entry point with an exact-host index.
@@ -96,12 +101,21 @@ class RouteTable {
 struct Snapshot {
   std::vector<ServiceNode> services;
   std::map<std::string, std::size_t, std::less<>> service_index;
-  std::map<std::string, RouteTable, std::less<>> entry_points;
+  std::map<std::string, RouteTable, std::less<>> entry_points;      ///< routers without tls
+  std::map<std::string, RouteTable, std::less<>> tls_entry_points;  ///< routers with tls
+  /// Per entry point: the tls.options name of each host named by TLS routers' Host rules
+  /// ("default" where routers of one host disagree, as Traefik does).
+  std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>> tls_options;
   /// Middleware names known to the configuration (qualified); their behaviour comes later.
   std::vector<std::string> middlewares;
 
   /// The routes of an entry point, or null when it has none.
   const RouteTable* routes(std::string_view entry_point) const noexcept;
+  /// The TLS routes of an entry point, or null when it has none.
+  const RouteTable* tls_routes(std::string_view entry_point) const noexcept;
+  /// The tls.options name for a handshake with this (lower-cased) SNI; "default" when unknown.
+  std::string_view tls_options_for(std::string_view entry_point,
+                                   std::string_view server_name) const noexcept;
   /// A service by qualified name, or null.
   const ServiceNode* service(std::string_view name) const noexcept;
 };
