@@ -50,6 +50,7 @@ EntryPointPlan plan_entry_points(const config::StaticConfiguration& configuratio
     if (plan.internal && name == *plan.internal) continue;
     plan.proxied.push_back(name);
     if (entry_point.as_default) plan.defaults.push_back(name);
+    if (entry_point.http.tls) plan.tls.push_back(name);
   }
   // Traefik: with no asDefault entry point, routers go to every entry point but the internal one.
   if (plan.defaults.empty()) {
@@ -88,10 +89,12 @@ api::State make_api_state(const config::StaticConfiguration& static_configuratio
             std::string{server.up() ? api::server_up : api::server_down};
       }
     }
-    for (const auto& [entry_point, table] : build.snapshot->entry_points) {
-      for (const runtime::Route& route : table.routes()) {
-        state.router_entry_points[route.name].push_back(entry_point);
-        state.router_priority[route.name] = route.priority;
+    for (const auto* tables : {&build.snapshot->entry_points, &build.snapshot->tls_entry_points}) {
+      for (const auto& [entry_point, table] : *tables) {
+        for (const runtime::Route& route : table.routes()) {
+          state.router_entry_points[route.name].push_back(entry_point);
+          state.router_priority[route.name] = route.priority;
+        }
       }
     }
   }

@@ -24,6 +24,8 @@ struct EntryPointPlan {
   std::optional<std::string> internal;
   /// Where routers that name no entry point go: the asDefault ones, else every proxied one.
   std::vector<std::string> defaults;
+  /// Entry points whose every router is a TLS router (`http.tls=true`).
+  std::vector<std::string> tls;
 };
 
 /// Throws config::StaticConfigError when ping or metrics ask for an entry point berth cannot serve

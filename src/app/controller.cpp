@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "berth/log/log.hpp"
+#include "berth/tls/store.hpp"
 
 namespace berth::app {
 
@@ -21,15 +22,29 @@ void Controller::update(ProviderOutput output, std::vector<labels::ContainerDeci
   apply();
 }
 
+void Controller::update_tls(const config::TlsConfiguration& tls) {
+  tls::Store::Result result = tls::Store::build(tls);
+  proxy_.set_tls(std::move(result.store));
+  const std::lock_guard lock(mutex_);
+  tls_errors_.clear();
+  for (std::string& error : result.errors) {
+    log::error("tls", "{}", error);
+    tls_errors_.push_back(config::Diagnostic{config::ResourceKind::provider, "file", {},
+                                             std::move(error), config::Severity::error});
+  }
+}
+
 void Controller::apply() {
   std::vector<ProviderOutput> outputs;
   outputs.reserve(outputs_.size());
   for (const auto& [provider, output] : outputs_) outputs.push_back(output);
-  const Assembly assembly = assemble(outputs);
+  Assembly assembly = assemble(outputs);
+  assembly.diagnostics.insert(assembly.diagnostics.end(), tls_errors_.begin(), tls_errors_.end());
 
   runtime::BuildOptions options;
   options.entry_points = plan_.proxied;
   options.default_entry_points = plan_.defaults;
+  options.tls_entry_points = plan_.tls;
   options.health = &health_;
   const runtime::BuildResult build = runtime::build_snapshot(assembly.configuration, options);
   proxy_.publish(build.snapshot);

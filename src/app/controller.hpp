@@ -12,6 +12,7 @@
 #include "assemble.hpp"
 #include "berth/api/server.hpp"
 #include "berth/config/static.hpp"
+#include "berth/config/tls.hpp"
 #include "berth/proxy/server.hpp"
 #include "berth/runtime/health.hpp"
 
@@ -27,6 +28,10 @@ class Controller {
   /// decisions (empty for other providers).
   void update(ProviderOutput output, std::vector<labels::ContainerDecision> containers = {});
 
+  /// Loads the certificates and TLS options of the file provider and hands them to the proxy;
+  /// what cannot be loaded is left out and shown as a provider diagnostic.
+  void update_tls(const config::TlsConfiguration& tls);
+
  private:
   void apply();
 
@@ -39,6 +44,7 @@ class Controller {
   std::mutex mutex_;
   std::map<std::string, ProviderOutput> outputs_;
   std::vector<labels::ContainerDecision> containers_;
+  config::Diagnostics tls_errors_;
   std::uint64_t reloads_ = 0;
 };
 

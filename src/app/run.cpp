@@ -57,6 +57,19 @@ proxy::ServerOptions proxy_options(const config::StaticConfiguration& configurat
     entry.write_timeout = duration_cast<milliseconds>(timeouts.write_timeout);
     entry.idle_timeout = duration_cast<milliseconds>(timeouts.idle_timeout);
     entry.trust_forwarded_headers = entry_point.forwarded_headers.insecure;
+    if (const auto& redirection = entry_point.http.redirection) {
+      proxy::RedirectOptions redirect;
+      redirect.scheme = redirection->scheme;
+      redirect.permanent = redirection->permanent;
+      redirect.priority = redirection->priority;
+      // `to` names an entry point, or is a bare port such as ":443".
+      if (!redirection->to.empty() && redirection->to.front() == ':') {
+        redirect.port = static_cast<std::uint16_t>(std::stoi(redirection->to.substr(1)));
+      } else {
+        redirect.entry_point = redirection->to;
+      }
+      entry.redirect = std::move(redirect);
+    }
     options.entry_points.push_back(std::move(entry));
   }
   options.workers = static_cast<unsigned>(configuration.workers);
@@ -69,6 +82,7 @@ proxy::ServerOptions proxy_options(const config::StaticConfiguration& configurat
       duration_cast<milliseconds>(transport.forwarding_timeouts.idle_conn_timeout);
   options.transport.max_idle_conns_per_host =
       static_cast<std::size_t>(transport.max_idle_conns_per_host);
+  options.transport.insecure_skip_verify = transport.insecure_skip_verify;
   return options;
 }
 
@@ -195,6 +209,7 @@ int run(const config::StaticConfiguration& configuration) {
       file_provider = std::make_unique<file::Provider>(
           file::Provider::Options{*configuration.providers.file},
           [&controller](std::shared_ptr<const file::FileUpdate> update) {
+            controller.update_tls(update->tls);
             controller.update(ProviderOutput{"file", update->configuration, update->diagnostics});
           });
       file_provider->start();
