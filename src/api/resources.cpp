@@ -79,22 +79,6 @@ std::string middleware_type(const config::Middleware& middleware) {
 
 }  // namespace
 
-std::string_view resource_kind_name(ResourceKind kind) {
-  switch (kind) {
-    case ResourceKind::router:
-      return "router";
-    case ResourceKind::service:
-      return "service";
-    case ResourceKind::middleware:
-      return "middleware";
-    case ResourceKind::container:
-      return "container";
-    case ResourceKind::provider:
-      return "provider";
-  }
-  return "unknown";
-}
-
 std::string_view severity_name(config::Severity severity) {
   switch (severity) {
     case config::Severity::error:
@@ -250,7 +234,7 @@ json entry_point_json(const EntryPointInfo& info) {
 }
 
 json diagnostic_json(const config::Diagnostic& diagnostic) {
-  json out{{"resource", resource_kind_name(diagnostic.resource)},
+  json out{{"resource", config::to_string(diagnostic.resource)},
            {"name", diagnostic.name},
            {"severity", severity_name(diagnostic.severity)},
            {"message", diagnostic.message}};

@@ -38,7 +38,6 @@ nlohmann::json entry_point_json(const EntryPointInfo& info);
 nlohmann::json container_json(const State& state, const labels::ContainerDecision& container);
 nlohmann::json diagnostic_json(const config::Diagnostic& diagnostic);
 
-std::string_view resource_kind_name(ResourceKind kind);
 std::string_view severity_name(config::Severity severity);
 
 }  // namespace berth::api

@@ -696,25 +696,12 @@ class Merger {
       return;
     }
     diagnostics_.push_back(Diagnostic{kind, name, container,
-                                      kind_name(kind) + " " + name +
+                                      std::string{config::to_string(kind)} + " " + name +
                                           " defined differently by containers " + it->second.owner +
                                           " and " + container + "; it is removed until they agree",
                                       Severity::error});
     conflicted_.insert(key);
     into.erase(it);
-  }
-
-  static std::string kind_name(ResourceKind kind) {
-    switch (kind) {
-      case ResourceKind::router:
-        return "router";
-      case ResourceKind::service:
-        return "service";
-      case ResourceKind::middleware:
-        return "middleware";
-      default:
-        return "resource";
-    }
   }
 
   config::Diagnostics& diagnostics_;

@@ -1,15 +1,34 @@
 #pragma once
-// A problem found while producing or checking a configuration, attached to the resource it concerns so
-// that only that resource is dropped or disabled, and the API can show why.
+// A problem found while producing or checking a configuration, attached to the resource it concerns
+// so that only that resource is dropped or disabled, and the API can show why.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace berth::config {
 
 enum class ResourceKind { router, service, middleware, container, provider };
 
-/// error: the resource is dropped; warning: kept, but something was guessed or ignored; info: a note.
+/// "router", "service", ...: how messages and the API name the kind.
+constexpr std::string_view to_string(ResourceKind kind) {
+  switch (kind) {
+    case ResourceKind::router:
+      return "router";
+    case ResourceKind::service:
+      return "service";
+    case ResourceKind::middleware:
+      return "middleware";
+    case ResourceKind::container:
+      return "container";
+    case ResourceKind::provider:
+      return "provider";
+  }
+  return "resource";
+}
+
+/// error: the resource is dropped; warning: kept, but something was guessed or ignored; info: a
+/// note.
 enum class Severity { error, warning, info };
 
 struct Diagnostic {
