@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "berth/docker/log.hpp"
+#include "berth/log/log.hpp"
 
 namespace berth::docker {
 
@@ -246,8 +246,8 @@ struct Provider::Impl {
       std::vector<std::string> networks;
       for (const auto& [name, network] : info->networks) networks.push_back(name);
       if (own_id != info->id || networks != options.own_networks) {
-        log(LogLevel::info, "berth runs in container {} on networks [{}]", info->name,
-            fmt::join(networks, ", "));
+        log::info("docker", "berth runs in container {} on networks [{}]", info->name,
+                  fmt::join(networks, ", "));
       }
       own_id = info->id;
       options.own_networks = std::move(networks);
@@ -278,8 +278,8 @@ struct Provider::Impl {
     auto connected = api.connect();
     if (auto* error = std::get_if<Error>(&connected)) {
       if (error->kind != Error::Kind::interrupted) {
-        log(LogLevel::warn, "{}; keeping the last configuration, retrying in {} ms", error->message,
-            backoff.count());
+        log::warn("docker", "{}; keeping the last configuration, retrying in {} ms", error->message,
+                  backoff.count());
         schedule_retry();
       }
       return;
@@ -297,7 +297,7 @@ struct Provider::Impl {
     auto listed = api.list_containers();
     if (auto* error = std::get_if<Error>(&listed)) {
       if (error->kind != Error::Kind::interrupted) {
-        log(LogLevel::warn, "{}; keeping the last configuration", error->message);
+        log::warn("docker", "{}; keeping the last configuration", error->message);
         schedule_retry();
       }
       return;
@@ -308,7 +308,7 @@ struct Provider::Impl {
       if (auto* error = std::get_if<Error>(&inspected)) {
         if (error->kind == Error::Kind::not_found) continue;  // gone since the list
         if (error->kind != Error::Kind::interrupted) {
-          log(LogLevel::warn, "{}; keeping the last configuration", error->message);
+          log::warn("docker", "{}; keeping the last configuration", error->message);
           schedule_retry();
         }
         return;
@@ -322,8 +322,8 @@ struct Provider::Impl {
       fresh.emplace(entry.info.id, std::move(entry));
     }
     if (!connected_once || !stream_running) {
-      log(LogLevel::info, "connected to Docker {} (API {}), {} containers", daemon.daemon_version,
-          daemon.api_version.to_string(), fresh.size());
+      log::info("docker", "connected to Docker {} (API {}), {} containers", daemon.daemon_version,
+                daemon.api_version.to_string(), fresh.size());
     }
     connected_once = true;
     containers = std::move(fresh);
@@ -363,8 +363,8 @@ struct Provider::Impl {
     // A stream that lived long was healthy: start the backoff over.
     if (Clock::now() - stream_started >= settings.backoff_max) backoff = settings.backoff_initial;
     if (error.empty()) return;  // interrupted: stopping
-    log(LogLevel::warn, "{}; keeping the last configuration, resyncing in {} ms", error,
-        backoff.count());
+    log::warn("docker", "{}; keeping the last configuration, resyncing in {} ms", error,
+              backoff.count());
     schedule_retry();
   }
 
@@ -383,7 +383,7 @@ struct Provider::Impl {
         containers.erase(id);
       } else if (error->kind != Error::Kind::interrupted) {
         // The state may now be stale: repair it with a full resync.
-        log(LogLevel::warn, "{}; resyncing", error->message);
+        log::warn("docker", "{}; resyncing", error->message);
         schedule_retry();
       }
       return;
@@ -522,7 +522,7 @@ struct Provider::Impl {
     }
     describe(line, "containers", added, removed, changed_keys);
     if (line.empty()) line = "container details changed";
-    log(LogLevel::info, "configuration updated: {}", line);
+    log::info("docker", "configuration updated: {}", line);
   }
 };
 

@@ -1,5 +1,7 @@
 #include "berth/file/provider.hpp"
 
+#include "berth/log/log.hpp"
+
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -68,7 +70,7 @@ void Provider::stop() {
   if (!thread_.joinable()) return;
   const std::uint64_t one = 1;
   if (::write(stop_fd_, &one, sizeof one) < 0) {
-    fmt::print(stderr, "berth: file provider: cannot signal the watcher to stop: {}\n",
+    log::error("file", "cannot signal the watcher to stop: {}",
                std::generic_category().message(errno));
   }
   thread_.join();
@@ -99,8 +101,8 @@ void Provider::run() {
     std::array<pollfd, 2> fds{{{inotify_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}}};
     const int ready = ::poll(fds.data(), fds.size(), timeout);
     if (ready < 0 && errno != EINTR) {
-      fmt::print(stderr, "berth: file provider: poll: {}; no longer watching {}\n",
-                 std::generic_category().message(errno), watched_.string());
+      log::error("file", "poll: {}; no longer watching {}", std::generic_category().message(errno),
+                 watched_.string());
       return;
     }
     if ((fds[1].revents & POLLIN) != 0) return;
@@ -160,7 +162,7 @@ void Provider::reload() {
         last_published_ &&
         std::find(last_published_->diagnostics.begin(), last_published_->diagnostics.end(),
                   diagnostic) != last_published_->diagnostics.end();
-    if (!known) fmt::print(stderr, "berth: file provider: {}\n", diagnostic.message);
+    if (!known) log::error("file", "{}", diagnostic.message);
   }
   last_published_ = std::make_shared<const FileUpdate>(std::move(update));
   callback_(last_published_);
