@@ -285,4 +285,25 @@ BuildResult build_chain(std::span<const std::string> names, std::string_view pro
   return result;
 }
 
+runtime::ChainFactory chain_factory(Environment environment) {
+  return [environment = std::move(environment)](
+             std::span<const std::string> names, std::string_view provider,
+             const std::map<std::string, config::Middleware>& middlewares) {
+    auto built = build_chain(names, provider, middlewares, environment);
+    runtime::ChainResult result;
+    for (auto& error : built.errors) {
+      // Messages such as "does not exist" already name the middleware.
+      if (error.message.find(error.middleware) != std::string::npos) {
+        result.errors.push_back(std::move(error.message));
+      } else {
+        result.errors.push_back("middleware \"" + error.middleware + "\": " + error.message);
+      }
+    }
+    if (result.errors.empty() && built.chain && !built.chain->empty()) {
+      result.chain = std::move(built.chain);
+    }
+    return result;
+  };
+}
+
 }  // namespace berth::middleware

@@ -109,6 +109,15 @@ void strip_hop_by_hop(http::fields& fields, bool keep_upgrade) {
   if (keep_upgrade) fields.set(field::connection, "Upgrade");
 }
 
+void strip_forwarded_headers(http::fields& fields) {
+  for (auto name : forwarded_fields) fields.erase(name);
+  for (std::string_view name :
+       {"X-Forwarded-Uri", "X-Forwarded-Method", "X-Forwarded-Prefix",
+        "X-Forwarded-Tls-Client-Cert", "X-Forwarded-Tls-Client-Cert-Info"}) {
+    fields.erase(name);
+  }
+}
+
 void prepare_upstream_request(http::request_header<>& request, const ForwardContext& context) {
   // Absolute-form and origin-form both leave as origin-form; the upstream is ours, never the URL's.
   if (context.path_prefix.empty()) {

@@ -14,10 +14,12 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <optional>
 
+#include "berth/middleware/chain.hpp"
 #include "berth/proxy/forwarding.hpp"
 #include "worker.hpp"
 
@@ -66,6 +68,56 @@ std::uint32_t clamp32(std::size_t value) {
   return static_cast<std::uint32_t>(
       std::min<std::size_t>(value, std::numeric_limits<std::uint32_t>::max()));
 }
+
+/// How long a forwardAuth call may take in all, and how much of its answer is read.
+constexpr std::chrono::seconds auth_timeout{30};
+constexpr std::uint64_t auth_body_limit = 1 << 20;
+
+/// Where a forwardAuth address points.
+struct AuthAddress {
+  std::string host;
+  std::string port;
+  bool tls = false;
+};
+
+std::optional<AuthAddress> parse_auth_address(std::string_view url) {
+  AuthAddress out;
+  if (url.starts_with("https://")) {
+    out.tls = true;
+  } else if (!url.starts_with("http://")) {
+    return std::nullopt;
+  }
+  const auto target = split_target(url);
+  if (!target || target->authority.empty()) return std::nullopt;
+  std::string_view authority = target->authority;
+  std::string_view port;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    out.host = std::string(authority.substr(1, close - 1));
+    if (authority.size() > close + 1) {
+      if (authority[close + 1] != ':') return std::nullopt;
+      port = authority.substr(close + 2);
+    }
+  } else {
+    const auto colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (out.host.empty()) return std::nullopt;
+  out.port = port.empty() ? (out.tls ? "443" : "80") : std::string(port);
+  return out;
+}
+
+/// One forwardAuth request on its own connection.
+struct AuthExchange {
+  explicit AuthExchange(net::io_context& ioc) : stream(ioc), resolver(ioc) {}
+  Stream stream;
+  tcp::resolver resolver;
+  beast::flat_buffer buffer;
+  http::request<http::empty_body> request;
+  http::response_parser<http::string_body> parser;
+};
 
 /// The host of a Host header without its port ("[::1]:80" -> "[::1]").
 std::string_view host_without_port(std::string_view host) {
@@ -234,33 +286,262 @@ class Session : public std::enable_shared_from_this<Session> {
     if (route == nullptr) {
       return send_error(http::status::not_found, "404 page not found\n", true);
     }
+    websocket_ = is_websocket_upgrade(request);
+    expect_continue_ = beast::iequals(request[field::expect], "100-continue");
+    head_ = request.method() == http::verb::head;
+    has_body_ = !req_parser_->is_done();
+    retry_allowed_ = idempotent(request.method()) && !has_body_;
+    if (route->chain) {
+      // The chain may rewrite the target and headers the views point into.
+      if (host.data() != host_storage_.data()) host_storage_.assign(host);
+      snapshot_ = state.snapshot;
+      return run_chain(*route);
+    }
+
     pick_ = state.balancer->pick(route->service, view);
     if (pick_.server == nullptr) {
       return send_error(http::status::service_unavailable, "no available server\n", true);
     }
     // The request keeps this snapshot (and so its server and cookie data) until it ends.
     snapshot_ = state.snapshot;
+    forward(host, target->origin);
+  }
 
-    websocket_ = is_websocket_upgrade(request);
-    expect_continue_ = beast::iequals(request[field::expect], "100-continue");
-    head_ = request.method() == http::verb::head;
-    const bool has_body = !req_parser_->is_done();
-    retry_allowed_ = idempotent(request.method()) && !has_body;
-
-    const ForwardContext context{client_ip_,
-                                 host,
-                                 target->origin,
-                                 pick_.server->path_prefix,
-                                 pick_.server->authority,
-                                 worker_.server_name(),
-                                 pick_.service->pass_host_header,
-                                 options_.trust_forwarded_headers,
-                                 client_.is_tls(),
-                                 websocket_};
+  /// Rewrites the request for the picked server and sends it.
+  void forward(std::string_view host, std::string_view origin) {
+    auto& request = req_parser_->get();
+    const ForwardContext context{
+        client_ip_, host, origin, pick_.server->path_prefix, pick_.server->authority,
+        worker_.server_name(), pick_.service->pass_host_header,
+        // With a chain they were stripped before it ran; the ones it set stay.
+        options_.trust_forwarded_headers || chain_ != nullptr, client_.is_tls(), websocket_};
     prepare_upstream_request(request, context);
-    // Transfer-Encoding was stripped as hop-by-hop; this hop frames the body again.
-    if (has_body && req_parser_->chunked()) request.chunked(true);
+    if (buffered_ && has_body_) {
+      request.content_length(buffered_body_.size());
+    } else if (has_body_ && req_parser_->chunked()) {
+      // Transfer-Encoding was stripped as hop-by-hop; this hop frames the body again.
+      request.chunked(true);
+    }
     connect_upstream();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Middlewares (only for routes with a chain)
+
+  void run_chain(const runtime::Route& route) {
+    // The factory in berth::middleware is the only one that makes chains.
+    chain_ = static_cast<const middleware::Chain*>(route.chain.get());
+    service_ = route.service;
+    auto& request = req_parser_->get();
+    if (!options_.trust_forwarded_headers) strip_forwarded_headers(request);
+    chain_state_.emplace();
+    auto context = request_context();
+    on_decision(chain_->on_request(context));
+  }
+
+  middleware::RequestContext request_context() {
+    return {req_parser_->get().base(), client_ip_, client_.is_tls(), *chain_state_};
+  }
+
+  void on_decision(middleware::Decision decision) {
+    if (auto* proceed = std::get_if<middleware::Proceed>(&decision)) {
+      if (proceed->delay.count() <= 0) return chain_forward();
+      auto& timer = this->timer();
+      timer.expires_after(proceed->delay);
+      return timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec) return self->do_close();
+        self->chain_forward();
+      });
+    }
+    if (auto* respond = std::get_if<middleware::Respond>(&decision)) {
+      return send_chain_response(std::move(respond->response));
+    }
+    if (auto* call = std::get_if<middleware::ForwardAuthCall>(&decision)) {
+      return forward_auth(std::move(*call));
+    }
+    buffer_request_body(std::get<middleware::BufferBody>(decision));
+  }
+
+  /// The chain let the request through: pick a server on the request as the chain left it.
+  void chain_forward() {
+    auto& request = req_parser_->get();
+    const auto target = split_target(request.target());
+    if (!target) return send_error(http::status::bad_request, "400 Bad Request", false);
+    header_views_.clear();
+    for (const auto& f : request) header_views_.push_back({f.name_string(), f.value()});
+    const rules::RequestView view{request.method_string(), host_storage_, target->path,
+                                  target->query,           header_views_, client_address_};
+    WorkerState& state = worker_.state();
+    if (state.balancer && state.snapshot == snapshot_) {
+      pick_ = state.balancer->pick(service_, view);
+    } else {
+      // A new snapshot arrived while the chain waited; this request stays on its own.
+      runtime::Balancer balancer(snapshot_);
+      pick_ = balancer.pick(service_, view);
+    }
+    if (pick_.server == nullptr) {
+      return send_error(http::status::service_unavailable, "no available server\n", true);
+    }
+    retry_allowed_ = idempotent(request.method()) && (!has_body_ || buffered_);
+    forward(host_storage_, target->origin);
+  }
+
+  /// A middleware answered (redirect, 401, 403, 429, CORS preflight...).
+  void send_chain_response(http::response<http::string_body> response) {
+    auto& out = error_response_.emplace(std::move(response));
+    out.version(11);
+    middleware::ResponseContext context{out.base(), req_parser_->get().base(), *chain_state_,
+                                        client_.is_tls()};
+    chain_->on_response(context);
+    if (auto& compressor = chain_state_->compressor) {
+      std::string body;
+      compressor->write(out.body(), body);
+      compressor->finish(body);
+      compressor->apply_headers(out.base());
+      out.body() = std::move(body);
+    }
+    end_request();
+    write_local_response();
+  }
+
+  net::steady_timer& timer() {
+    if (!timer_) timer_.emplace(worker_.context());
+    return *timer_;
+  }
+
+  // forwardAuth: the auth server's answer decides (2xx: go on; otherwise it is relayed).
+
+  void forward_auth(middleware::ForwardAuthCall call) {
+    auto address = parse_auth_address(call.url);
+    if (!address) return auth_failed();
+    auth_ = std::make_unique<AuthExchange>(worker_.context());
+    auth_->request = std::move(call.request);
+    auth_->request.keep_alive(false);
+    auth_->parser.body_limit(auth_body_limit);
+    auth_->parser.header_limit(clamp32(worker_.options().max_header_bytes));
+    auth_->stream.expires_after(auth_timeout);
+    if (address->tls) {
+      auth_->stream.start_tls(worker_.upstream_tls());
+      auto& tls = auth_->stream.tls();
+      beast::error_code not_address;
+      net::ip::make_address(address->host, not_address);
+      if (not_address &&
+          SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                   const_cast<char*>(address->host.c_str())) != 1) {
+        return auth_failed();
+      }
+      if (call.tls != nullptr && call.tls->insecure_skip_verify) {
+        tls.set_verify_mode(net::ssl::verify_none);
+      } else {
+        tls.set_verify_mode(net::ssl::verify_peer);
+        tls.set_verify_callback(net::ssl::host_name_verification(address->host));
+      }
+    }
+    const bool tls = address->tls;
+    auth_->resolver.async_resolve(
+        address->host, address->port,
+        [self = shared_from_this(), tls](beast::error_code ec,
+                                         const tcp::resolver::results_type& results) {
+          if (ec) return self->auth_failed();
+          self->auth_->stream.tcp_layer().async_connect(
+              results, [self, tls](beast::error_code error, const tcp::endpoint&) {
+                if (error) return self->auth_failed();
+                if (!tls) return self->auth_send();
+                self->auth_->stream.tls().async_handshake(net::ssl::stream_base::client,
+                                                          [self](beast::error_code e) {
+                                                            if (e) return self->auth_failed();
+                                                            self->auth_send();
+                                                          });
+              });
+        });
+  }
+
+  void auth_send() {
+    http::async_write(auth_->stream, auth_->request,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->auth_failed();
+                        http::async_read(self->auth_->stream, self->auth_->buffer,
+                                         self->auth_->parser,
+                                         [self](beast::error_code error, std::size_t) {
+                                           if (error) return self->auth_failed();
+                                           self->auth_done();
+                                         });
+                      });
+  }
+
+  void auth_done() {
+    auto auth = std::move(auth_);
+    beast::error_code ignored;
+    auth->stream.socket().close(ignored);
+    const auto response = auth->parser.release();
+    auto context = request_context();
+    on_decision(chain_->on_forward_auth_response(context, response));
+  }
+
+  void auth_failed() {
+    if (auth_) {
+      beast::error_code ignored;
+      auth_->stream.socket().close(ignored);
+      auth_.reset();
+    }
+    auto context = request_context();
+    on_decision(chain_->on_forward_auth_error(context));
+  }
+
+  // buffering: the whole request body in memory, so it can be retried.
+
+  void buffer_request_body(const middleware::BufferBody& limits) {
+    max_body_ = limits.max_request_body_bytes;
+    if (const auto length = req_parser_->content_length();
+        length && max_body_ > 0 && *length > static_cast<std::uint64_t>(max_body_)) {
+      return send_too_large();
+    }
+    if (expect_continue_ && !req_parser_->is_done()) {
+      expect_continue_ = false;
+      return net::async_write(client_, net::buffer(continue_response),
+                              [self = shared_from_this()](beast::error_code error, std::size_t) {
+                                if (error) return self->do_close();
+                                self->read_buffered_body();
+                              });
+    }
+    read_buffered_body();
+  }
+
+  void read_buffered_body() {
+    if (req_parser_->is_done()) {
+      buffered_ = true;
+      auto context = request_context();
+      return on_decision(chain_->resume(context));
+    }
+    auto& body = req_parser_->get().body();
+    body.data = buffer().data();
+    body.size = buffer().size();
+    expire(client_, options_.read_timeout);
+    http::async_read(
+        client_, client_buffer_, *req_parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec == http::error::need_buffer) ec = {};
+          if (ec) {
+            self->keep_alive_ = false;
+            return self->send_server_error(http::status::bad_request, "400 Bad Request");
+          }
+          auto& read = self->req_parser_->get().body();
+          const std::size_t n = self->buffer().size() - read.size;
+          self->buffered_body_.append(self->buffer().data(), n);
+          if (self->max_body_ > 0 &&
+              self->buffered_body_.size() > static_cast<std::size_t>(self->max_body_)) {
+            return self->send_too_large();
+          }
+          self->read_buffered_body();
+        });
+  }
+
+  void send_too_large() {
+    // The rest of the body stays unread: the connection closes after the answer.
+    keep_alive_ = false;
+    error_response_.emplace(middleware::too_large_response());
+    end_request();
+    write_local_response();
   }
 
   /// Domain-fronting protection as Traefik's snicheck: a Host whose tls.options differ from those
@@ -318,7 +599,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_connect(beast::error_code ec) {
-    if (ec) return upstream_failed(ec, false);
+    if (ec) return connect_failed(ec);
     beast::error_code ignored;
     upstream_->stream.socket().set_option(tcp::no_delay(true), ignored);
     if (pick_.server->tls) return start_upstream_tls();
@@ -353,6 +634,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send_request_header() {
+    buffered_sent_ = false;
     req_serializer_.emplace(req_parser_->get());
     upstream_->stream.expires_never();
     http::async_write_header(
@@ -379,6 +661,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (req_parser_->is_done()) {
       body.data = nullptr;
       body.size = 0;
+      if (buffered_ && !buffered_sent_) {
+        buffered_sent_ = true;
+        body.data = buffered_body_.data();
+        body.size = buffered_body_.size();
+      }
       body.more = false;
       return write_request_body();
     }
@@ -454,6 +741,15 @@ class Session : public std::enable_shared_from_this<Session> {
       const auto& cookie = pick_.cookies[i];
       response.insert(field::set_cookie, runtime::format_set_cookie(*cookie.cookie, cookie.value));
     }
+    if (chain_) {
+      middleware::ResponseContext context{response.base(), req_parser_->get().base(), *chain_state_,
+                                          client_.is_tls()};
+      chain_->on_response(context);
+      auto& compressor = chain_state_->compressor;
+      if (compressor && (upgrade || head_ || res_parser_->is_done())) compressor.reset();
+      // An HTTP/1.0 client cannot take chunks: a compressed body ends with the connection.
+      if (compressor && http10_) keep_alive_ = false;
+    }
     response.version(11);
     if (!upgrade && !res_parser_->is_done() && !res_parser_->content_length()) {
       // Chunked or close-delimited upstream body: re-chunk for 1.1, close-delimit for 1.0.
@@ -471,11 +767,66 @@ class Session : public std::enable_shared_from_this<Session> {
         response.set(field::connection, "keep-alive");
       }
     }
+    if (chain_ && chain_state_->compressor) return compress_next();
     res_serializer_.emplace(response);
     expire(client_, options_.write_timeout);
     http::async_write_header(
         client_, *res_serializer_,
         beast::bind_front_handler(&Session::on_response_header_sent, shared_from_this()));
+  }
+
+  // compress: the body goes through the gzip encoder; the header waits until it has decided.
+
+  void compress_next() {
+    auto& compressor = *chain_state_->compressor;
+    if (res_parser_->is_done()) {
+      compressor.finish(compressed_);
+      return write_compressed(true);
+    }
+    auto& body = res_parser_->get().body();
+    body.data = buffer().data();
+    body.size = buffer().size();
+    upstream_->stream.expires_never();
+    http::async_read(upstream_->stream, upstream_->buffer, *res_parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec == http::error::need_buffer) ec = {};
+                       if (ec) return self->do_close();
+                       auto& read = self->res_parser_->get().body();
+                       const std::size_t n = self->buffer().size() - read.size;
+                       auto& gzip = *self->chain_state_->compressor;
+                       gzip.write({self->buffer().data(), n}, self->compressed_);
+                       if (self->res_parser_->is_done()) {
+                         gzip.finish(self->compressed_);
+                         return self->write_compressed(true);
+                       }
+                       if (self->compressed_.empty()) return self->compress_next();
+                       self->write_compressed(false);
+                     });
+  }
+
+  void write_compressed(bool last) {
+    auto& response = res_parser_->get();
+    if (!res_serializer_) {
+      const auto& compressor = *chain_state_->compressor;
+      compressor.apply_headers(response.base());
+      if (compressor.state() == middleware::GzipCompressor::State::compressing && !http10_) {
+        response.chunked(true);
+      }
+      res_serializer_.emplace(response);
+    }
+    auto& body = response.body();
+    body.data = compressed_.data();
+    body.size = compressed_.size();
+    body.more = !last;
+    expire(client_, options_.write_timeout);
+    http::async_write(client_, *res_serializer_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec == http::error::need_buffer) ec = {};
+                        if (ec) return self->do_close();
+                        self->compressed_.clear();
+                        if (self->res_serializer_->is_done()) return self->finish_exchange();
+                        self->compress_next();
+                      });
   }
 
   void on_response_header_sent(beast::error_code ec, std::size_t) {
@@ -540,6 +891,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   /// Drops what the finished request held (its snapshot above all).
   void end_request() {
+    if (chain_) {
+      chain_ = nullptr;
+      chain_state_.reset();
+      auth_.reset();
+      compressed_.clear();
+      // A large buffered body is not kept for the connection's next requests.
+      if (buffered_) std::string().swap(buffered_body_);
+      buffered_ = false;
+      attempts_ = 0;
+    }
+    tried_.clear();
     snapshot_.reset();
     pick_ = {};
     resolver_.reset();
@@ -556,6 +918,68 @@ class Session : public std::enable_shared_from_this<Session> {
     if (tunnel_buffer_) worker_.release_buffer(std::move(tunnel_buffer_));
   }
 
+  /// Nothing was sent on a connection that could not be opened, so any request may go to another
+  /// server of the service: a server that just stopped listening loses no request.
+  void connect_failed(beast::error_code ec) {
+    close_upstream();
+    if (fail_over()) return connect_upstream();
+    upstream_failed(ec, false);
+  }
+
+  /// Moves the request to the next server of the service it has not tried yet; false when none.
+  bool fail_over() {
+    tried_.push_back(pick_.server);
+    const auto* next = next_server([&](const runtime::ServerTarget& server) {
+      return std::find(tried_.begin(), tried_.end(), &server) == tried_.end();
+    });
+    if (next == nullptr) return false;
+    switch_server(*next);
+    return true;
+  }
+
+  /// The first server after the current one (in the service's order) that is up, has weight and
+  /// passes `accept`.
+  template <class Accept>
+  const runtime::ServerTarget* next_server(Accept accept) const {
+    const auto& servers = pick_.service->servers;
+    const auto start = static_cast<std::size_t>(pick_.server - servers.data());
+    for (std::size_t i = 1; i <= servers.size(); ++i) {
+      const auto& candidate = servers[(start + i) % servers.size()];
+      if (candidate.weight > 0 && candidate.up() && accept(candidate)) return &candidate;
+    }
+    return nullptr;
+  }
+
+  void switch_server(const runtime::ServerTarget& server) {
+    auto& request = req_parser_->get();
+    const std::string& old_prefix = pick_.server->path_prefix;
+    if (!old_prefix.empty() || !server.path_prefix.empty()) {
+      // The target is the old server's prefix (without a trailing '/') and the origin.
+      const std::size_t cut =
+          old_prefix.empty() ? 0 : old_prefix.size() - (old_prefix.back() == '/');
+      const std::string_view current = request.target();
+      std::string target(server.path_prefix);
+      const std::string_view origin = current.substr(std::min(cut, current.size()));
+      if (!target.empty() && target.back() == '/' && origin.starts_with('/')) target.pop_back();
+      target.append(origin);
+      request.target(target);
+    }
+    pick_.server = &server;
+    if (!pick_.service->pass_host_header) request.set(field::host, server.authority);
+    // The service's sticky cookie must name the server that answers.
+    if (const auto& sticky = pick_.service->sticky) {
+      const runtime::CookieToSet cookie{&*sticky, server.sticky_value};
+      const auto end = pick_.cookies.begin() + static_cast<std::ptrdiff_t>(pick_.cookie_count);
+      auto it = std::find_if(pick_.cookies.begin(), end,
+                             [&](const runtime::CookieToSet& c) { return c.cookie == &*sticky; });
+      if (it != end) {
+        *it = cookie;
+      } else if (pick_.cookie_count < pick_.cookies.size()) {
+        pick_.cookies[pick_.cookie_count++] = cookie;
+      }
+    }
+  }
+
   void upstream_failed(beast::error_code ec, bool nothing_received) {
     close_upstream();
     if (nothing_received && reused_ && retry_allowed_ && !retried_ && stale_connection_error(ec)) {
@@ -563,6 +987,22 @@ class Session : public std::enable_shared_from_this<Session> {
       retried_ = true;
       reused_ = false;
       return dial();
+    }
+    if (chain_ != nullptr && chain_->retry() != nullptr && (!has_body_ || buffered_)) {
+      // Nothing reached the client yet (errors after that close the connection instead).
+      if (const auto wait = chain_->retry()->should_retry(++attempts_, true, false)) {
+        // Another server when there is one, as Traefik's retry goes through the balancer again.
+        if (const auto* next = next_server([](const runtime::ServerTarget&) { return true; })) {
+          switch_server(*next);
+        }
+        tried_.clear();
+        auto& timer = this->timer();
+        timer.expires_after(*wait);
+        return timer.async_wait([self = shared_from_this()](beast::error_code error) {
+          if (error) return self->do_close();
+          self->connect_upstream();
+        });
+      }
     }
     if (ec == beast::error::timeout) {
       return send_error(http::status::gateway_timeout, "Gateway Timeout", false);
@@ -666,11 +1106,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   /// A proxy error as Traefik writes it (http.Error for 404/503, status text for 502/504).
   void send_error(http::status status, std::string_view body, bool nosniff) {
-    end_request();
     auto& response = error_response_.emplace(status, 11);
     response.set(field::content_type, "text/plain; charset=utf-8");
     if (nosniff) response.set("X-Content-Type-Options", "nosniff");
     response.body().assign(body);
+    if (chain_) {
+      // The middlewares see the proxy's own errors too (the circuit breaker counts them).
+      middleware::ResponseContext context{response.base(), req_parser_->get().base(), *chain_state_,
+                                          client_.is_tls()};
+      chain_->on_response(context);
+    }
+    end_request();
     write_local_response();
   }
 
@@ -759,6 +1205,21 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::shared_ptr<const runtime::Snapshot> snapshot_;
   runtime::Pick pick_;
+  std::vector<const runtime::ServerTarget*> tried_;  ///< servers that refused this request
+
+  // Middlewares: set only while a request of a route with a chain runs.
+  const middleware::Chain* chain_ = nullptr;  ///< owned by snapshot_
+  std::optional<middleware::RequestState> chain_state_;
+  std::size_t service_ = 0;
+  std::optional<net::steady_timer> timer_;
+  std::unique_ptr<AuthExchange> auth_;
+  std::string buffered_body_;
+  std::string compressed_;
+  std::int64_t max_body_ = 0;
+  std::int64_t attempts_ = 0;
+  bool has_body_ = false;
+  bool buffered_ = false;
+  bool buffered_sent_ = false;
   std::shared_ptr<UpstreamConnection> upstream_;
   std::unique_ptr<RelayBuffer> buffer_;
   std::unique_ptr<RelayBuffer> tunnel_buffer_;

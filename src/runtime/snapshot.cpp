@@ -359,6 +359,19 @@ BuildResult build_snapshot(const config::Configuration& configuration,
       route.middlewares.push_back(std::move(qualified));
     }
     if (!middlewares_ok) continue;
+    if (options.chains && !route.middlewares.empty()) {
+      auto chain = options.chains(route.middlewares, provider, configuration.http.middlewares);
+      if (!chain.errors.empty()) {
+        std::string message = "middlewares failed";
+        for (std::size_t i = 0; i < chain.errors.size(); ++i) {
+          message += i == 0 ? ": " : "; ";
+          message += chain.errors[i];
+        }
+        fail(std::move(message));
+        continue;
+      }
+      route.chain = std::move(chain.chain);
+    }
     route.rule = std::get<rules::Rule>(std::move(compiled));
     route.priority = router.priority != 0 ? router.priority : route.rule.default_priority();
     route.service = std::get<std::size_t>(service);

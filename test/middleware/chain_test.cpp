@@ -93,4 +93,35 @@ TEST_CASE("the first retry middleware gives the chain's retry policy", "[middlew
   CHECK(chain->retry()->attempts() == 3);
 }
 
+TEST_CASE("chain_factory feeds the snapshot builder", "[middleware][chain]") {
+  Definitions definitions{
+      {"a@docker", config::Middleware{config::AddPrefix{"/a"}}},
+      {"none@docker", config::Middleware{config::Chain{}}},
+      {"bad@docker", config::Middleware{config::RedirectScheme{}}},
+  };
+  StateRegistry registry;
+  const auto factory = chain_factory(Environment{.registry = &registry});
+
+  const std::vector<std::string> good{"a@docker"};
+  auto built = factory(good, "docker", definitions);
+  CHECK(built.errors.empty());
+  REQUIRE(built.chain);
+  const auto* chain = dynamic_cast<const Chain*>(built.chain.get());
+  REQUIRE(chain != nullptr);
+  CHECK(chain->size() == 1);
+
+  // Nothing to run: no chain, so the route costs nothing.
+  const std::vector<std::string> empty{"none"};
+  built = factory(empty, "docker", definitions);
+  CHECK(built.errors.empty());
+  CHECK(built.chain == nullptr);
+
+  const std::vector<std::string> broken{"a", "bad", "gone"};
+  built = factory(broken, "docker", definitions);
+  CHECK(built.chain == nullptr);
+  REQUIRE(built.errors.size() == 2);
+  CHECK(built.errors[0].starts_with("middleware \"bad@docker\": "));
+  CHECK(built.errors[1] == "middleware \"gone@docker\" does not exist");
+}
+
 }  // namespace berth::middleware::test

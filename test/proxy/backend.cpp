@@ -31,7 +31,8 @@ Backend::Backend(std::string name, Handler handler)
   acceptor_thread_ = std::thread([this] { accept_loop(); });
 }
 
-Backend::~Backend() {
+void Backend::stop_accepting() {
+  if (!acceptor_thread_.joinable()) return;
   stopping_ = true;
   {
     // Wake the blocking accept with a connection of our own.
@@ -41,6 +42,18 @@ Backend::~Backend() {
     wake.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_), ec);
   }
   acceptor_thread_.join();
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void Backend::shut_down() {
+  stop_accepting();
+  std::lock_guard lock(mutex_);
+  for (int descriptor : descriptors_) ::shutdown(descriptor, SHUT_RDWR);
+}
+
+Backend::~Backend() {
+  stop_accepting();
   {
     std::lock_guard lock(mutex_);
     for (int descriptor : descriptors_) ::shutdown(descriptor, SHUT_RDWR);

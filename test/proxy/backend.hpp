@@ -43,8 +43,12 @@ class Backend {
   int requests() const { return requests_.load(); }
   int connections() const { return connections_.load(); }
   Request last_request() const;
+  /// Closes the listener and every open connection, as a server that received SIGTERM does; the
+  /// port then refuses connections.
+  void shut_down();
 
  private:
+  void stop_accepting();
   void accept_loop();
   void serve(std::shared_ptr<tcp::socket> socket);
 

@@ -59,6 +59,7 @@
 #include "berth/config/dynamic.hpp"
 #include "berth/middleware/compress.hpp"
 #include "berth/middleware/retry.hpp"
+#include "berth/runtime/snapshot.hpp"
 
 namespace berth::middleware {
 
@@ -142,8 +143,9 @@ http::response<http::string_body> make_response(http::status status, std::string
 /// The 413 the proxy sends when a buffered body exceeds `max_request_body_bytes`.
 http::response<http::string_body> too_large_response();
 
-/// A compiled middleware chain for one router. Immutable; shared by all workers.
-class Chain {
+/// A compiled middleware chain for one router. Immutable; shared by all workers. The snapshot holds
+/// it as a runtime::MiddlewareChain.
+class Chain : public runtime::MiddlewareChain {
  public:
   Chain() = default;
   explicit Chain(std::vector<std::shared_ptr<const Middleware>> middlewares);
@@ -227,5 +229,10 @@ struct BuildResult {
 BuildResult build_chain(std::span<const std::string> names, std::string_view provider,
                         const std::map<std::string, config::Middleware>& middlewares,
                         const Environment& environment);
+
+/// A runtime::BuildOptions::chains that compiles with build_chain in `environment` (whose registry,
+/// when set, must outlive every snapshot built with it). A chain with no middleware left (an empty
+/// chain middleware) yields null: the route then costs nothing.
+runtime::ChainFactory chain_factory(Environment environment);
 
 }  // namespace berth::middleware

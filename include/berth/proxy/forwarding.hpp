@@ -53,6 +53,10 @@ struct ForwardContext {
   bool websocket = false;
 };
 
+/// Removes the X-Forwarded-* (and X-Real-Ip) fields an untrusted client sent, as Traefik's entry
+/// point does before any middleware reads them.
+void strip_forwarded_headers(http::fields& fields);
+
 /// Rewrites a client request header in place into the one sent upstream (always HTTP/1.1).
 void prepare_upstream_request(http::request_header<>& request, const ForwardContext& context);
 

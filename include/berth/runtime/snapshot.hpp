@@ -4,6 +4,7 @@
 // Built on the control plane, shared read-only by every worker as std::shared_ptr<const Snapshot>.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,6 +22,23 @@
 
 namespace berth::runtime {
 
+/// A router's compiled middlewares, opaque here: the middleware component implements it and the
+/// proxy runs it, so runtime stays free of both.
+struct MiddlewareChain {
+  virtual ~MiddlewareChain() = default;
+};
+
+struct ChainResult {
+  std::shared_ptr<const MiddlewareChain> chain;  ///< null on errors or when nothing is left to run
+  std::vector<std::string> errors;               ///< each names the middleware and the cause
+};
+
+/// Compiles the middlewares a router names (qualified, in order) from the configuration's
+/// middlewares (qualified keys).
+using ChainFactory =
+    std::function<ChainResult(std::span<const std::string> names, std::string_view provider,
+                              const std::map<std::string, config::Middleware>& middlewares)>;
+
 struct BuildOptions {
   /// Every entry point the proxy listens on; a router naming another one is disabled.
   std::vector<std::string> entry_points;
@@ -30,6 +48,9 @@ struct BuildOptions {
   std::vector<std::string> tls_entry_points;
   /// Shared health state; when null, every server of this snapshot gets a fresh, up state.
   HealthRegistry* health = nullptr;
+  /// Compiles each router's middlewares; a router whose chain fails is disabled. Unset: routes
+  /// carry no chain (middleware names are still checked).
+  ChainFactory chains;
 };
 
 /// One backend of a load balancer.
@@ -70,7 +91,9 @@ struct Route {
   std::int64_t priority = 0;
   std::size_t service = 0;               ///< index into Snapshot::services
   std::vector<std::string> middlewares;  ///< qualified names, resolved, in order
-  bool tls = false;                      ///< matches only requests that came over TLS
+  /// The compiled middlewares; null when the router has none (or no factory was given).
+  std::shared_ptr<const MiddlewareChain> chain;
+  bool tls = false;         ///< matches only requests that came over TLS
   std::string tls_options;  ///< the tls.options name; "default" when the router names none
 };
 
