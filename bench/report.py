@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""Turns the raw files of one bench/run.sh run (its work directory) into the markdown report.
+
+Every figure is the median over the runs. A ratio between two targets is the median of the per-run
+ratios (run i of one target against run i of the other, measured minutes apart), which cancels more
+of the shared machine's drift than a ratio of medians would.
+"""
+
+import argparse
+import collections
+import datetime
+import os
+import re
+import statistics
+import sys
+
+TARGET_ORDER = ["direct", "berth", "berth-sticky", "nginx", "haproxy", "haproxy-sticky", "caddy",
+                "traefik"]
+PROXY_ORDER = ["berth", "nginx", "haproxy", "caddy", "traefik"]
+BODY_TEXT = {"tiny": "tiny (3 B)", "16k": "16 KiB"}
+
+
+def read_tsv(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as lines:
+        return [line.rstrip("\n").split("\t") for line in lines if line.strip()]
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits=0, unit=""):
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}{unit}"
+
+
+class Run:
+    """One wrk measurement."""
+
+    def __init__(self, row):
+        self.rps, self.p50, self.p99 = float(row[0]), float(row[1]), float(row[2])
+        self.errors = int(row[3])
+        self.cpu = None if row[4] == "-" else float(row[4])
+        self.us = None if row[5] == "-" else float(row[5])
+
+
+def paired_ratio(a_runs, b_runs, field="rps"):
+    """Median over runs i of a[i] / b[i]; None when either side is missing."""
+    ratios = []
+    for i in sorted(set(a_runs) & set(b_runs)):
+        a, b = getattr(a_runs[i], field), getattr(b_runs[i], field)
+        if a is not None and b:
+            ratios.append(a / b)
+    return median(ratios)
+
+
+def load(work):
+    throughput = collections.defaultdict(dict)  # (target, conns, body) -> {run: Run}
+    routing = collections.defaultdict(dict)  # (proxy, kind, count) -> {run: Run}
+    memory = collections.defaultdict(lambda: collections.defaultdict(list))  # proxy -> metric
+    for row in read_tsv(os.path.join(work, "results.tsv")):
+        if row[0] == "throughput":
+            throughput[(row[1], int(row[2]), row[3])][int(row[4])] = Run(row[5:])
+        elif row[0] == "routing":
+            routing[(row[1], row[2], int(row[3]))][int(row[4])] = Run(row[5:])
+        elif row[0] == "memory":
+            proxy, metric, rss, pss, count = row[1], row[3], int(row[4]), int(row[5]), int(row[6])
+            if metric == "idle":
+                memory[proxy]["idle_rss"].append(rss)
+                memory[proxy]["idle_pss"].append(pss)
+            else:
+                memory[proxy][metric].append(rss * 1024 / count)
+                memory[proxy][metric + "_pss"].append(pss * 1024 / count)
+    return throughput, routing, memory
+
+
+def section_machine(meta, out):
+    pin = meta.get("pin") == "1"
+    out.append(f"# berth benchmark, {meta.get('started', '?')} ({meta.get('mode', '?')} mode)\n")
+    out.append("| | |\n|---|---|")
+    out.append(f"| machine | {meta.get('nproc')} CPUs, {meta.get('cpu')}, {meta.get('memory')} |")
+    out.append(f"| kernel | {meta.get('kernel')} |")
+    out.append(f"| load average at start | {meta.get('loadavg')} (the machine is shared) |")
+    if pin:
+        out.append(f"| pinning | each proxy on CPU {meta.get('proxy_cpus')} with "
+                   f"{meta.get('proxy_threads')} worker(s)/thread(s); wrk, the backends and the "
+                   f"connection holder on CPU {meta.get('load_cpus')} (taskset) |")
+    else:
+        out.append("| pinning | none (--no-pin) |")
+    out.append(f"| runs | every figure is the median of {meta.get('runs')} runs of "
+               f"{meta.get('duration')} s; ratios are medians of per-run ratios |")
+    out.append(f"| elapsed | {meta.get('elapsed', '?')} s |")
+    if meta.get("incomplete"):
+        out.append(f"| **incomplete** | {meta['incomplete']}: later sections are missing |")
+    for key in sorted(k for k in meta if k.startswith("version_")):
+        out.append(f"| {key[len('version_'):]} | {meta[key]} |")
+    out.append("")
+
+
+def section_targets(meta, throughput, routing, memory, out):
+    rows = []
+
+    def add(what, measured, goal, ok):
+        rows.append(f"| {what} | {measured} | {goal} | "
+                    f"{'–' if ok is None else ('met' if ok else '**missed**')} |")
+
+    def runs(target, conns=64, body="tiny"):
+        return throughput.get((target, conns, body), {})
+
+    berth = runs("berth")
+    for other, goal in (("haproxy", 1.0), ("nginx", 1.0), ("caddy", 3.0), ("traefik", None)):
+        ratio = paired_ratio(berth, runs(other)) if berth and runs(other) else None
+        if ratio is None:
+            continue
+        add(f"req/s at 64 connections, tiny body: berth ÷ {other}", f"{ratio:.2f}×",
+            f"≥ {goal:.1f}×" if goal else "(for information)", ratio >= goal if goal else None)
+    if berth and runs("haproxy"):
+        ratio = paired_ratio(runs("haproxy"), berth, "us")
+        add("CPU per request at 64 connections, tiny body: HAProxy ÷ berth", f"{ratio:.2f}×",
+            "(for information: > 1 means berth needs less CPU per request)", None)
+    if berth and runs("direct"):
+        ratio = paired_ratio(berth, runs("direct"))
+        add("req/s at 64 connections, tiny body: berth ÷ direct", f"{ratio:.2f}×",
+            "(for information; ≥ 0.5× is HAProxy-class)", None)
+    if berth and runs("haproxy"):
+        b99 = median([r.p99 for r in berth.values()])
+        h99 = median([r.p99 for r in runs("haproxy").values()])
+        add("p99 at 64 connections, tiny body: berth vs HAProxy",
+            f"{b99:.2f} ms vs {h99:.2f} ms", "≤ HAProxy's", b99 <= h99)
+    idle = median(memory.get("berth", {}).get("idle_rss", []))
+    if idle is not None:
+        add("berth idle RSS", f"{idle / 1024:.1f} MB", "< 10 MB", idle / 1024 < 10)
+    per = median(memory.get("berth", {}).get("keepalive", []))
+    if per is not None:
+        add(f"berth RSS per idle keep-alive connection ({meta.get('mem_conns')} open)",
+            f"{per / 1024:.2f} KB", "< 4 KB", per / 1024 < 4)
+    per = median(memory.get("berth", {}).get("websocket", []))
+    if per is not None:
+        add(f"berth RSS per open WebSocket ({meta.get('mem_ws')} open)", f"{per / 1024:.2f} KB",
+            "< 40 KB", per / 1024 < 40)
+    for kind in ("host", "path"):
+        counts = sorted(c for (p, k, c) in routing if p == "berth" and k == kind)
+        if len(counts) >= 2 and counts[0] == 1:
+            ratio = paired_ratio(routing[("berth", kind, counts[-1])], routing[("berth", kind, 1)])
+            if ratio is not None:
+                add(f"req/s with {counts[-1]:,} {kind} routers ÷ with 1", f"{ratio:.2f}×",
+                    "≥ 0.90×", ratio >= 0.9)
+    if rows:
+        out.append("## Targets\n")
+        out.append("| what | measured | goal | |\n|---|---|---|---|")
+        out.extend(rows)
+        out.append("")
+
+
+def section_throughput(throughput, out):
+    if not throughput:
+        return
+    out.append("## Throughput and latency\n")
+    out.append("Keep-alive on both sides, two backends, round robin. `÷ direct` and `÷ berth` are "
+               "this target's req/s divided by direct's or berth's (median of per-run ratios). "
+               "`CPU` is the proxy's CPU time over the run (100 % = one core), `µs/req` its CPU "
+               "time per request and `req/s per core` = 10⁶ ÷ µs/req, the capacity one core would "
+               "have: the figures least disturbed by the load side and by other work on the "
+               "machine. Sticky targets send the cookie they were given, so every request takes "
+               "the sticky path.\n")
+    cells = sorted({(body, conns) for (_, conns, body) in throughput},
+                   key=lambda c: (list(BODY_TEXT).index(c[0]) if c[0] in BODY_TEXT else 9, c[1]))
+    for body, conns in cells:
+        out.append(f"### {BODY_TEXT.get(body, body)} body, {conns} connections\n")
+        out.append("| target | req/s | ÷ direct | ÷ berth | p50 ms | p99 ms | CPU | µs/req | "
+                   "req/s per core | errors | req/s min–max |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        direct = throughput.get(("direct", conns, body), {})
+        berth = throughput.get(("berth", conns, body), {})
+        names = [t for t in TARGET_ORDER if (t, conns, body) in throughput]
+        names += sorted({t for (t, c, b) in throughput if (c, b) == (conns, body)} - set(names))
+        for name in names:
+            runs = throughput[(name, conns, body)]
+            values = list(runs.values())
+            rps = [r.rps for r in values]
+            cpu = [r.cpu for r in values if r.cpu is not None]
+            us = [r.us for r in values if r.us is not None]
+            vs_direct = paired_ratio(runs, direct) if direct and name != "direct" else None
+            vs_berth = paired_ratio(runs, berth) if berth and name != "berth" else None
+            errors = sum(max(r.errors, 0) for r in values)
+            failed = sum(1 for r in values if r.errors < 0)
+            label = f"**{name}**" if name.startswith("berth") else name
+            out.append(
+                f"| {label} | {fmt(median(rps))} | {fmt(vs_direct, 2, '×')} | "
+                f"{fmt(vs_berth, 2, '×')} | {fmt(median([r.p50 for r in values]), 2)} | "
+                f"{fmt(median([r.p99 for r in values]), 2)} | {fmt(median(cpu), 0, ' %')} | "
+                f"{fmt(median(us), 1)} | "
+                f"{fmt(None if not us else 1e6 / median(us))} | "
+                f"{errors}{f' ({failed} runs failed)' if failed else ''} | "
+                f"{fmt(min(rps))}–{fmt(max(rps))} |")
+        out.append("")
+
+
+def section_routing(routing, work, out):
+    if not routing:
+        return
+    rss = {(r[1], r[2], int(r[3])): int(r[4]) for r in read_tsv(os.path.join(work,
+                                                                           "routing-rss.tsv"))}
+    out.append("## Routing scale\n")
+    out.append("Tiny body, 64 connections, requests aimed at the last of N routers (all rules of "
+               "equal length, so equal default priority), every router pointing at the same "
+               "service.\n")
+    out.append("| proxy | rules | routers | req/s | × 1 router | p99 ms | µs/req | RSS after |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
+    for key in sorted(routing, key=lambda k: (PROXY_ORDER.index(k[0]) if k[0] in PROXY_ORDER
+                                              else 9, k[1], k[2])):
+        proxy, kind, count = key
+        runs = routing[key]
+        values = list(runs.values())
+        one = routing.get((proxy, kind, 1))
+        ratio = paired_ratio(runs, one) if one and count != 1 else None
+        memory = rss.get(key)
+        out.append(
+            f"| {proxy} | {'Host' if kind == 'host' else 'PathPrefix'} | {count:,} | "
+            f"{fmt(median([r.rps for r in values]))} | {fmt(ratio, 2, '×')} | "
+            f"{fmt(median([r.p99 for r in values]), 2)} | "
+            f"{fmt(median([r.us for r in values if r.us is not None]), 1)} | "
+            f"{fmt(None if memory is None else memory / 1024, 1, ' MB')} |")
+    out.append("")
+
+
+def section_memory(meta, memory, work, out):
+    if not memory:
+        return
+    after = {r[1]: int(r[2]) for r in read_tsv(os.path.join(work, "memory-after-load.tsv"))}
+    out.append("## Memory\n")
+    out.append(f"RSS from /proc/<pid>/status, summed over the proxy's processes (nginx: master "
+               f"and worker; PSS from smaps_rollup counts their shared pages once). Idle: a fresh "
+               f"process after one request. Per connection: (RSS with N open − RSS before) ÷ N, "
+               f"N = {meta.get('mem_conns')} keep-alive connections that each made one request, "
+               f"or N = {meta.get('mem_ws')} WebSockets that each echoed one message (each a "
+               f"fresh process). Upstream connections the proxy keeps are included.\n")
+    out.append("| proxy | idle RSS | idle PSS | per keep-alive conn (RSS) | (PSS) | "
+               "per WebSocket (RSS) | (PSS) | RSS after the throughput runs |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for proxy in [p for p in PROXY_ORDER if p in memory]:
+        m = memory[proxy]
+
+        def mb(values):
+            value = median(values)
+            return fmt(None if value is None else value / 1024, 1, " MB")
+
+        def per(values):
+            value = median(values)
+            return "–" if value is None else f"{value / 1024:,.2f} KB"
+
+        label = f"**{proxy}**" if proxy == "berth" else proxy
+        load_rss = after.get(proxy)
+        out.append(
+            f"| {label} | {mb(m['idle_rss'])} | {mb(m['idle_pss'])} | {per(m['keepalive'])} | "
+            f"{per(m['keepalive_pss'])} | {per(m['websocket'])} | {per(m['websocket_pss'])} | "
+            f"{fmt(None if load_rss is None else load_rss / 1024, 1, ' MB')} |")
+    out.append("")
+
+
+def section_profile(work, out):
+    path = os.path.join(work, "perf.txt")
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return
+    profile = read_tsv(os.path.join(work, "profile.tsv"))
+    out.append("## Where berth spends its time\n")
+    extra = ""
+    if profile:
+        extra = f" (that run: {float(profile[0][5]):,.0f} req/s, {profile[0][10]} µs CPU per request)"
+    out.append("`perf record -e cpu-clock -F 999 -p <berth>` during one extra wrk run at 64 "
+               f"connections, tiny body{extra}: self time by shared object, then by symbol "
+               "(entries above 0.7 %, names cut at 150 characters):\n")
+    out.append("```")
+    with open(path, encoding="utf-8") as text:
+        out.append(text.read().rstrip())
+    out.append("```\n")
+
+
+def section_syscalls(work, out):
+    rows = read_tsv(os.path.join(work, "syscalls.tsv"))
+    if not rows:
+        return
+    per = collections.defaultdict(dict)
+    for target, call, count in rows:
+        per[target][call] = float(count)
+    targets = [t for t in TARGET_ORDER if t in per]
+    calls = sorted({c for t in targets for c, n in per[t].items() if n >= 0.05 and c != "total"},
+                   key=lambda c: -max(per[t].get(c, 0) for t in targets))
+    out.append("## System calls per request\n")
+    out.append("`strace -c -f` attached to the proxy during one more wrk run (64 connections, tiny "
+               "body); calls ÷ requests. A proxy needs at least one read and one write on each "
+               "side per request.\n")
+    out.append("| call | " + " | ".join(targets) + " |")
+    out.append("|---|" + "---:|" * len(targets))
+    for call in calls + ["total"]:
+        out.append(f"| {call} | " + " | ".join(fmt(per[t].get(call), 2) for t in targets) + " |")
+    out.append("")
+
+
+def section_commands(work, out):
+    out.append("## Exact commands\n")
+    out.append("Ports are picked free from BENCH_PORT_BASE up; paths are in the run's temporary "
+               "directory.\n")
+    out.append("```")
+    seen = set()
+    for row in read_tsv(os.path.join(work, "commands.tsv")):
+        name = re.sub(r"-\d+$", "-N", row[0])
+        command = re.sub(r"/tmp/berth-bench\.\w+", "$WORK", row[1])
+        command = re.sub(r"-\d+(\.(conf|cfg|Caddyfile|yml))", r"-N\1", command)
+        command = re.sub(r"--count \d+", "--count N", command)
+        command = re.sub(r"\S*/bench/", "bench/", command)
+        command = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", command)
+        command = re.sub(r"--ports \d+,\d+", "--ports PORT1,PORT2", command)
+        if (name, command) in seen:
+            continue
+        seen.add((name, command))
+        out.append(f"{name}: {command}")
+    wrk = set()
+    path = os.path.join(work, "wrk-commands.txt")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as lines:
+            for line in lines:
+                line = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", line.strip())
+                wrk.add(re.sub(r"Cookie: [^']+", "Cookie: <the cookie the proxy set>", line))
+    for line in sorted(wrk):
+        out.append(f"load: {line}")
+    out.append("memory: python3 bench/holdconns.py --port PORT --count N --mode http|ws "
+               "--path /|/ws (pinned like the load)")
+    out.append("profile: perf record -e cpu-clock -F 999 -p <berth> -- sleep <duration>, then "
+               "perf report --stdio --sort dso / --sort dso,symbol")
+    out.append("syscalls: strace -c -f -p <each pid of the proxy>, stopped with SIGINT after "
+               "one wrk run")
+    out.append("```\n")
+    conf = os.path.join(work, "conf")
+    if os.path.isdir(conf):
+        wanted = [f for f in sorted(os.listdir(conf)) if not f.startswith("routes-")
+                  and not f.startswith("mem-")]
+        for name in wanted:
+            with open(os.path.join(conf, name), encoding="utf-8") as text:
+                body = re.sub(r"/tmp/berth-bench\.\w+", "$WORK", text.read())
+            out.append(f"<details><summary>{name}</summary>\n\n```\n{body.rstrip()}\n```\n"
+                       "</details>\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    meta = {row[0]: row[1] for row in read_tsv(os.path.join(args.work, "meta.tsv"))
+            if len(row) > 1}
+    throughput, routing, memory = load(args.work)
+    out = []
+    section_machine(meta, out)
+    section_targets(meta, throughput, routing, memory, out)
+    section_throughput(throughput, out)
+    section_routing(routing, args.work, out)
+    section_memory(meta, memory, args.work, out)
+    section_profile(args.work, out)
+    section_syscalls(args.work, out)
+    notes = os.path.join(args.work, "notes.txt")
+    if os.path.exists(notes):
+        out.append("## Notes from this run\n")
+        with open(notes, encoding="utf-8") as lines:
+            out.extend(f"- {line.strip()}" for line in lines if line.strip())
+        out.append("")
+    section_commands(args.work, out)
+    out.append(f"_Written by bench/report.py at "
+               f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC._")
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as result:
+        result.write("\n".join(out) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,814 @@
+#!/usr/bin/env bash
+# berth's benchmark harness: throughput/latency, memory and routing scale of berth against a direct
+# backend, nginx, HAProxy, Caddy and (given by path) Traefik, all on 127.0.0.1, every figure the
+# median of several runs, every comparison made inside this one run. See docs/benchmarks.md.
+#
+#   bench/run.sh [--quick] [--sections throughput,memory,routing] [--runs N] [--duration S]
+#                [--proxies berth,nginx,haproxy,caddy] [--out FILE] [--no-pin] [--no-perf] [--keep]
+#
+# Environment: BERTH_BIN (default build/release/src/app/berth), TRAEFIK_BIN (optional),
+# BENCH_PORT_BASE (default 24000), BENCH_PROXY_CPUS / BENCH_LOAD_CPUS (default 0 / 1).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+
+usage() {
+  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  exit "${1:-0}"
+}
+
+mode=full
+sections=throughput,routing,memory
+runs=""
+duration=""
+out=""
+pin=1
+profile=1
+keep=0
+proxies=berth,nginx,haproxy,caddy
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) mode=quick ;;
+    --sections) sections=$2; shift ;;
+    --sections=*) sections=${1#*=} ;;
+    --runs) runs=$2; shift ;;
+    --runs=*) runs=${1#*=} ;;
+    --duration) duration=$2; shift ;;
+    --duration=*) duration=${1#*=} ;;
+    --out) out=$2; shift ;;
+    --out=*) out=${1#*=} ;;
+    --proxies) proxies=$2; shift ;;
+    --proxies=*) proxies=${1#*=} ;;
+    --no-pin) pin=0 ;;
+    --no-perf) profile=0 ;;
+    --keep) keep=1 ;;
+    -h|--help) usage 0 ;;
+    *) echo "bench: unknown argument '$1'" >&2; usage 2 >&2 ;;
+  esac
+  shift
+done
+
+# Sizes of a run. Quick mode keeps every figure a median of 3 runs but measures fewer cells.
+if [ "$mode" = quick ]; then
+  : "${runs:=3}" "${duration:=2}"
+  conns_list=(64)
+  bodies=(tiny)
+  route_counts=(1 10000)
+  mem_conns=2000
+  mem_ws=200
+  budget=180
+else
+  : "${runs:=3}" "${duration:=5}"
+  conns_list=(64 256)
+  bodies=(tiny 16k)
+  route_counts=(1 100 10000)
+  mem_conns=10000
+  mem_ws=1000
+  budget=900
+fi
+if ! [[ "$runs" =~ ^[0-9]+$ ]] || [ "$runs" -lt 3 ]; then
+  echo "bench: --runs must be a number of at least 3 (every figure is a median)" >&2; exit 2
+fi
+if ! [[ "$duration" =~ ^[0-9]+$ ]] || [ "$duration" -lt 1 ]; then
+  echo "bench: --duration must be a whole number of seconds" >&2; exit 2
+fi
+has_section() { [[ ",$sections," == *",$1,"* ]]; }
+for s in ${sections//,/ }; do
+  case "$s" in throughput|routing|memory) ;; *) echo "bench: unknown section '$s'" >&2; exit 2 ;; esac
+done
+
+berth_bin=${BERTH_BIN:-$root/build/release/src/app/berth}
+traefik_bin=${TRAEFIK_BIN:-}
+port=${BENCH_PORT_BASE:-24000}
+proxy_cpus=${BENCH_PROXY_CPUS:-0}
+load_cpus=${BENCH_LOAD_CPUS:-1}
+if [ "$(nproc)" -lt 2 ]; then pin=0; fi
+cpu_count() { local n=0 part; for part in ${1//,/ }; do
+  if [[ "$part" == *-* ]]; then n=$((n + ${part#*-} - ${part%-*} + 1)); else n=$((n + 1)); fi
+done; echo "$n"; }
+if [ "$pin" = 1 ]; then
+  proxy_threads=$(cpu_count "$proxy_cpus")
+  load_threads=$(cpu_count "$load_cpus")
+else
+  proxy_threads=$(nproc)
+  load_threads=$(nproc)
+fi
+
+missing=()
+for tool in wrk nginx haproxy caddy python3 curl taskset setsid pgrep; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench: missing ${missing[*]}: run bench/install-bench-deps.sh" >&2; exit 1
+fi
+proxy_kinds=()
+for kind in ${proxies//,/ }; do
+  case "$kind" in
+    berth|nginx|haproxy|caddy) proxy_kinds+=("$kind") ;;
+    *) echo "bench: unknown proxy '$kind' (Traefik is added by TRAEFIK_BIN)" >&2; exit 2 ;;
+  esac
+done
+if [ -n "$traefik_bin" ]; then proxy_kinds+=(traefik); fi
+with_berth=0
+if [[ ",$proxies," == *,berth,* ]]; then with_berth=1; fi
+if [ "$with_berth" = 1 ] && [ ! -x "$berth_bin" ]; then
+  echo "bench: no berth at $berth_bin: build it (cmake --preset release &&" \
+    "cmake --build --preset release --target berth) or set BERTH_BIN" >&2
+  exit 1
+fi
+if [ -n "$traefik_bin" ] && [ ! -x "$traefik_bin" ]; then
+  echo "bench: TRAEFIK_BIN=$traefik_bin is not an executable" >&2; exit 1
+fi
+use_perf=$profile
+if ! command -v perf >/dev/null 2>&1; then use_perf=0; fi
+use_strace=$profile
+if ! command -v strace >/dev/null 2>&1; then use_strace=0; fi
+
+# 10,000 client connections need as many descriptors in the client and in each proxy, and HAProxy
+# wants two per connection of its maxconn; root may raise the hard limit, others take what it is.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((mem_conns + 1000)) ]; then
+  echo "bench: ulimit -n is $(ulimit -n); $((mem_conns + 1000)) needed for $mem_conns connections" >&2
+  exit 1
+fi
+
+fd_limit=$(ulimit -n)
+if [ "$fd_limit" = unlimited ] || [ "$fd_limit" -gt 65536 ]; then fd_limit=65536; fi
+# nginx counts client and upstream connections against worker_connections and closes idle
+# keep-alive ones when it runs short; HAProxy reserves two descriptors per maxconn but an idle
+# client connection holds one, so it may go past half the limit (no strict-limits).
+haproxy_maxconn=$((fd_limit / 2 - 100))
+if [ "$haproxy_maxconn" -lt $((mem_conns + 500)) ]; then haproxy_maxconn=$((mem_conns + 500)); fi
+if [ -z "$out" ]; then
+  out=$here/results/$(date -u +%Y-%m-%d-%H%M)
+  if [ "$mode" = quick ]; then out=$out-quick; fi
+  out=$out.md
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/berth-bench.XXXXXX")
+mkdir -p "$work/log" "$work/conf" "$work/www"
+started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+start_seconds=$SECONDS
+
+# --- processes: every server runs in a session (process group) of its own, killed on exit --------
+groups=()
+helpers=()  # short-lived helpers (perf, strace, the connection holder), each bounded in time
+watchdog=""
+stop_group() {
+  local pg=$1 i
+  kill -TERM -- "-$pg" 2>/dev/null || return 0
+  for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    kill -0 -- "-$pg" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL -- "-$pg" 2>/dev/null || true
+}
+reported=0
+cleanup() {
+  local status=$? pg
+  trap - EXIT INT TERM
+  if [ -n "$watchdog" ]; then kill -- "-$watchdog" 2>/dev/null || true; fi
+  for pg in "${helpers[@]}"; do kill -TERM "$pg" 2>/dev/null || true; done
+  for pg in "${groups[@]}"; do stop_group "$pg"; done
+  wait 2>/dev/null || true
+  # A run stopped early (time budget, Ctrl-C, a failure) still reports what it measured.
+  if [ "$reported" = 0 ] && [ -s "$work/results.tsv" ]; then
+    printf 'incomplete\tstopped after %s s with status %s\n' "$((SECONDS - start_seconds))" \
+      "$status" >>"$work/meta.tsv"
+    python3 "$here/report.py" --work "$work" --out "$out" && echo "bench: partial report: $out" >&2
+  fi
+  if [ "$keep" = 1 ] || [ "$status" -ne 0 ]; then
+    echo "bench: work files kept in $work" >&2
+  else
+    rm -rf "$work"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'echo "bench: interrupted" >&2; exit 130' INT TERM
+setsid bash -c 'sleep "$1"; echo "bench: over the time budget of $1 s, stopping" >&2
+  kill -TERM "$2"' watchdog "$budget" $$ &
+watchdog=$!
+
+# start NAME CPUS COMMAND...: runs COMMAND in a new session pinned to CPUS; sets $pid.
+start() {
+  local name=$1 cpus=$2
+  shift 2
+  if [ "$pin" = 1 ]; then
+    setsid taskset -c "$cpus" "$@" >"$work/log/$name.log" 2>&1 </dev/null &
+  else
+    setsid "$@" >"$work/log/$name.log" 2>&1 </dev/null &
+  fi
+  pid=$!
+  groups+=("$pid")
+  printf '%s\t%s\n' "$name" "$(quoted "$@")" >>"$work/commands.tsv"
+}
+stop() {
+  local pg=$1 kept=() g
+  stop_group "$pg"
+  wait "$pg" 2>/dev/null || true
+  for g in "${groups[@]}"; do [ "$g" = "$pg" ] || kept+=("$g"); done
+  groups=("${kept[@]}")
+}
+# next_port VAR: sets VAR to the next port from BENCH_PORT_BASE up that nothing listens on.
+b1="" b2="" w1="" w2="" listen=""
+next_port() {
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  printf -v "$1" '%s' "$port"
+  port=$((port + 1))
+}
+die() { echo "bench: $*" >&2; exit 1; }
+# quoted ARG...: prints the command line with the arguments that hold spaces in single quotes.
+quoted() {
+  local arg line=""
+  for arg in "$@"; do
+    if [[ "$arg" == *" "* ]]; then arg="'$arg'"; fi
+    line="$line${line:+ }$arg"
+  done
+  printf '%s\n' "$line"
+}
+note() { echo "$*" >>"$work/notes.txt"; echo "bench: $*" >&2; }
+log() { printf '[%3ds] %s\n' "$((SECONDS - start_seconds))" "$*" >&2; }
+
+# wait_http NAME PID URL [HOST]: until URL answers 200 (the process must stay alive), 20 s at most.
+wait_http() {
+  local name=$1 pg=$2 url=$3 host=${4:-} i code
+  for i in $(seq 1 200); do
+    if ! kill -0 "$pg" 2>/dev/null; then
+      echo "bench: $name exited at start-up; its output:" >&2
+      tail -n 20 "$work/log/$name.log" >&2
+      return 1
+    fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 ${host:+-H "Host: $host"} "$url" || true)
+    if [ "$code" = 200 ]; then return 0; fi
+    sleep 0.1
+  done
+  echo "bench: $name did not answer 200 at $url within 20 s (last: $code); its output:" >&2
+  tail -n 20 "$work/log/$name.log" >&2
+  return 1
+}
+
+# --- accounting from /proc ------------------------------------------------------------------------
+group_pids() { pgrep -g "$1" || true; }
+# CPU time (clock ticks, user + system, all threads) of every process in a group.
+group_ticks() {
+  local total=0 p line fields
+  for p in $(group_pids "$1"); do
+    line=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    read -r -a fields <<<"${line##*) }"
+    total=$((total + fields[11] + fields[12]))
+  done
+  echo "$total"
+}
+# "RSS PSS" in kB summed over a group (PSS splits pages shared between nginx's processes).
+group_mem() {
+  local rss=0 pss=0 p v
+  for p in $(group_pids "$1"); do
+    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+    rss=$((rss + ${v:-0}))
+    v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || true)
+    pss=$((pss + ${v:-0}))
+  done
+  echo "$rss $pss"
+}
+clk_tck=$(getconf CLK_TCK)
+
+# --- configurations -------------------------------------------------------------------------------
+printf 'ok\n' >"$work/www/tiny"
+head -c 16384 /dev/zero | tr '\0' 'x' >"$work/www/16k"
+
+# The throughput backends: one nginx worker serving static files on two ports, each naming itself.
+conf_backend() {
+  cat <<EOF
+worker_processes 1;
+daemon off;
+user root;
+pid $work/backend-nginx.pid;
+error_log stderr error;
+worker_rlimit_nofile $fd_limit;
+events { worker_connections $((fd_limit - 500)); }
+http {
+  access_log off;
+  client_body_temp_path $work/tmp-cb; proxy_temp_path $work/tmp-p; fastcgi_temp_path $work/tmp-f;
+  uwsgi_temp_path $work/tmp-u; scgi_temp_path $work/tmp-s;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  default_type application/octet-stream;
+  server { listen 127.0.0.1:$1 backlog=4096; root $work/www; add_header X-Backend b1; }
+  server { listen 127.0.0.1:$2 backlog=4096; root $work/www; add_header X-Backend b2; }
+}
+EOF
+}
+# nginx as the proxy: round robin, upstream keep-alive (needs HTTP/1.1 and an empty Connection
+# header, or nginx closes every upstream connection), WebSocket upgrades passed through.
+conf_nginx() {
+  local listen=$1 b1=$2 b2=$3 name=$4
+  cat <<EOF
+worker_processes $proxy_threads;
+daemon off;
+user root;
+pid $work/$name.pid;
+error_log stderr error;
+worker_rlimit_nofile $fd_limit;
+events { worker_connections $((fd_limit - 500)); }
+http {
+  access_log off;
+  client_body_temp_path $work/tmp-cb; proxy_temp_path $work/tmp-p; fastcgi_temp_path $work/tmp-f;
+  uwsgi_temp_path $work/tmp-u; scgi_temp_path $work/tmp-s;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  map \$http_upgrade \$connection_upgrade { default ""; websocket upgrade; }
+  upstream backends {
+    server 127.0.0.1:$b1;
+    server 127.0.0.1:$b2;
+    keepalive 256;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+  }
+  server {
+    listen 127.0.0.1:$listen backlog=4096;
+    location / {
+      proxy_pass http://backends;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \$connection_upgrade;
+      proxy_set_header Upgrade \$http_upgrade;
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_read_timeout 300s;
+    }
+  }
+}
+EOF
+}
+# HAProxy: round robin, server-side connection reuse (its default, "http-reuse safe"), optional
+# insert-mode sticky cookie.
+conf_haproxy() {
+  local listen=$1 b1=$2 b2=$3 sticky=$4
+  cat <<EOF
+global
+  nbthread $proxy_threads
+  maxconn $haproxy_maxconn
+  no strict-limits
+defaults
+  mode http
+  option forwardfor
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 300s
+  timeout tunnel 300s
+frontend web
+  bind 127.0.0.1:$listen
+  default_backend backends
+backend backends
+  balance roundrobin
+EOF
+  if [ "$sticky" = 1 ]; then
+    echo "  cookie SRV insert indirect nocache"
+    echo "  server b1 127.0.0.1:$b1 cookie b1"
+    echo "  server b2 127.0.0.1:$b2 cookie b2"
+  else
+    echo "  server b1 127.0.0.1:$b1"
+    echo "  server b2 127.0.0.1:$b2"
+  fi
+}
+# Caddy: reverse_proxy with two upstreams, round robin, keep-alive pool as large as nginx's.
+conf_caddy() {
+  local listen=$1 b1=$2 b2=$3
+  cat <<EOF
+{
+	admin off
+	auto_https off
+	servers {
+		protocols h1
+	}
+}
+http://127.0.0.1:$listen {
+	bind 127.0.0.1
+	reverse_proxy 127.0.0.1:$b1 127.0.0.1:$b2 {
+		lb_policy round_robin
+		transport http {
+			keepalive 300s
+			keepalive_idle_conns 512
+			keepalive_idle_conns_per_host 256
+		}
+	}
+}
+EOF
+}
+# berth and Traefik read the same Traefik dynamic configuration.
+conf_dynamic() {
+  local b1=$1 b2=$2 sticky=$3
+  cat <<EOF
+http:
+  routers:
+    bench:
+      rule: "PathPrefix(\`/\`)"
+      service: bench
+      entryPoints: [web]
+  services:
+    bench:
+      loadBalancer:
+EOF
+  if [ "$sticky" = 1 ]; then
+    printf '        sticky:\n          cookie:\n            name: bench_sticky\n'
+  fi
+  cat <<EOF
+        servers:
+          - url: "http://127.0.0.1:$b1"
+          - url: "http://127.0.0.1:$b2"
+EOF
+}
+
+# start_proxy KIND NAME LISTEN B1 B2 STICKY [DYNAMIC_FILE]: starts one proxy instance; sets $pid.
+start_proxy() {
+  local kind=$1 name=$2 listen=$3 b1=$4 b2=$5 sticky=$6 dynamic=${7:-}
+  local conf=$work/conf/$name
+  case "$kind" in
+    nginx)
+      conf_nginx "$listen" "$b1" "$b2" "$name" >"$conf.conf"
+      start "$name" "$proxy_cpus" nginx -e stderr -p "$work" -c "$conf.conf"
+      ;;
+    haproxy)
+      conf_haproxy "$listen" "$b1" "$b2" "$sticky" >"$conf.cfg"
+      start "$name" "$proxy_cpus" haproxy -db -f "$conf.cfg"
+      ;;
+    caddy)
+      conf_caddy "$listen" "$b1" "$b2" >"$conf.Caddyfile"
+      start "$name" "$proxy_cpus" env GOMAXPROCS="$proxy_threads" XDG_DATA_HOME="$work/caddy" \
+        XDG_CONFIG_HOME="$work/caddy" HOME="$work" \
+        caddy run --adapter caddyfile --config "$conf.Caddyfile"
+      ;;
+    berth|traefik)
+      if [ -z "$dynamic" ]; then
+        dynamic=$conf.yml
+        conf_dynamic "$b1" "$b2" "$sticky" >"$dynamic"
+      fi
+      local flags=(--entrypoints.web.address="127.0.0.1:$listen" \
+        --providers.file.filename="$dynamic" --log.level=ERROR)
+      if [ "$kind" = berth ]; then
+        start "$name" "$proxy_cpus" "$berth_bin" "${flags[@]}" --workers="$proxy_threads"
+      else
+        start "$name" "$proxy_cpus" env GOMAXPROCS="$proxy_threads" "$traefik_bin" "${flags[@]}" \
+          --global.checkNewVersion=false --global.sendAnonymousUsage=false
+      fi
+      ;;
+    *) die "unknown proxy kind $kind" ;;
+  esac
+}
+
+# --- load -----------------------------------------------------------------------------------------
+# measure TSV_PREFIX PG URL CONNS [HEADER]: one wrk run; appends "prefix rps p50 p99 errors cpu% µs".
+measure() {
+  local prefix=$1 pg=$2 url=$3 conns=$4 header=${5:-} file ticks0=0 ticks1=0
+  file=$(mktemp "$work/log/wrk.XXXXXX")
+  local cmd=(wrk -t"$load_threads" -c"$conns" -d"${duration}s" --latency)
+  if [ -n "$header" ]; then cmd+=(-H "$header"); fi
+  cmd+=("$url")
+  if [ "$pin" = 1 ]; then cmd=(taskset -c "$load_cpus" "${cmd[@]}"); fi
+  if [ "$pg" != - ]; then ticks0=$(group_ticks "$pg"); fi
+  timeout $((duration + 20)) "${cmd[@]}" >"$file" 2>&1 || true
+  if [ "$pg" != - ]; then ticks1=$(group_ticks "$pg"); fi
+  quoted "${cmd[@]}" >>"$work/wrk-commands.txt"
+  awk -v prefix="$prefix" -v ticks=$((ticks1 - ticks0)) -v hz="$clk_tck" -v dur="$duration" \
+    -v pg="$pg" '
+    function ms(v) {
+      if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /m$/) return v * 60000
+      if (v ~ /s$/) return v * 1000; return v + 0
+    }
+    /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+    /^Requests\/sec:/ { rps = $2 }
+    /Socket errors:/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
+    /Non-2xx or 3xx responses:/ { errors += $5 }
+    END {
+      if (rps == "") { rps = 0; p50 = 0; p99 = 0; errors = -1 }
+      cpu = "-"; us = "-"
+      if (pg != "-") {
+        cpu = sprintf("%.0f", 100 * ticks / hz / dur)
+        if (rps > 0) us = sprintf("%.1f", 1e6 * ticks / hz / (rps * dur))
+      }
+      printf "%s\t%.0f\t%.3f\t%.3f\t%d\t%s\t%s\n", prefix, rps, p50, p99, errors + 0, cpu, us
+    }' "$file"
+}
+warm() { # URL [HEADER]
+  local cmd=(wrk -t"$load_threads" -c64 -d1s)
+  if [ -n "${2:-}" ]; then cmd+=(-H "$2"); fi
+  if [ "$pin" = 1 ]; then cmd=(taskset -c "$load_cpus" "${cmd[@]}"); fi
+  timeout 20 "${cmd[@]}" "$1" >/dev/null 2>&1 || true
+}
+
+# probe URL [HEADER]: "status backend bytes set-cookie" of one request.
+probe() {
+  local headers code backend cookie size
+  headers=$(mktemp "$work/log/probe.XXXXXX")
+  read -r code size < <(curl -s -o /dev/null -D "$headers" --max-time 5 \
+    ${2:+-H "$2"} -w '%{http_code} %{size_download}\n' "$1" || echo "000 0")
+  backend=$(awk -F': ' 'tolower($1) == "x-backend" {gsub(/\r/, "", $2); print $2}' "$headers")
+  cookie=$(awk -F': ' 'tolower($1) == "set-cookie" {split($2, a, ";"); print a[1]}' "$headers" |
+    head -n 1)
+  echo "$code ${backend:--} $size ${cookie:--}"
+}
+
+# check_target NAME URL STICKY: the target answers 200 with the full body from both backends in
+# turn (or, sticky, always the same one when the cookie is sent). Prints the cookie header to send.
+check_target() {
+  local name=$1 base=$2 sticky=$3 code backend size cookie seen="" i header=""
+  for i in 1 2 3 4; do
+    read -r code backend size cookie < <(probe "$base/tiny")
+    [ "$code" = 200 ] || { note "$name: status $code from $base/tiny"; return 1; }
+    seen="$seen $backend"
+  done
+  read -r code backend size cookie < <(probe "$base/16k")
+  if [ "$code" != 200 ] || [ "$size" != 16384 ]; then
+    note "$name: $base/16k gave status $code and $size bytes, want 200 and 16384"; return 1
+  fi
+  if [[ "$name" != direct ]] && { [[ "$seen" != *b1* ]] || [[ "$seen" != *b2* ]]; }; then
+    note "$name: not round robin over both backends (saw$seen)"; return 1
+  fi
+  if [ "$sticky" = 1 ]; then
+    [ "$cookie" != - ] || { note "$name: sticky but no Set-Cookie"; return 1; }
+    header="Cookie: $cookie"
+    local first=""
+    for i in 1 2 3 4; do
+      read -r code backend size cookie < <(probe "$base/tiny" "$header")
+      first=${first:-$backend}
+      [ "$backend" = "$first" ] || { note "$name: sticky cookie not honoured"; return 1; }
+    done
+  fi
+  echo "$header"
+}
+
+# --- machine and versions -------------------------------------------------------------------------
+{
+  printf 'started\t%s\n' "$started_at"
+  printf 'mode\t%s\n' "$mode"
+  printf 'runs\t%s\n' "$runs"
+  printf 'duration\t%s\n' "$duration"
+  printf 'nproc\t%s\n' "$(nproc)"
+  printf 'cpu\t%s\n' "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+  printf 'kernel\t%s\n' "$(uname -sr)"
+  printf 'memory\t%s\n' "$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+  printf 'loadavg\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'pin\t%s\n' "$pin"
+  printf 'proxy_cpus\t%s\n' "$proxy_cpus"
+  printf 'load_cpus\t%s\n' "$load_cpus"
+  printf 'proxy_threads\t%s\n' "$proxy_threads"
+  printf 'mem_conns\t%s\n' "$mem_conns"
+  printf 'mem_ws\t%s\n' "$mem_ws"
+  if [ "$with_berth" = 1 ]; then
+    printf 'version_berth\t%s\n' "$("$berth_bin" --version 2>&1 | tr -s ' \n' ' ')"
+  fi
+  printf 'version_nginx\t%s\n' "$(nginx -v 2>&1 | head -n 1)"
+  printf 'version_haproxy\t%s\n' "$(haproxy -v 2>&1 | head -n 1)"
+  printf 'version_caddy\t%s\n' "$(caddy version 2>&1 | head -n 1)"
+  printf 'version_wrk\t%s\n' "$(wrk -v 2>&1 | head -n 1)"
+  printf 'version_python\t%s\n' "$(python3 --version 2>&1)"
+  if [ -n "$traefik_bin" ]; then
+    printf 'version_traefik\t%s\n' "$("$traefik_bin" version 2>&1 | tr '\n' ' ' | tr -s ' ')"
+  fi
+} >"$work/meta.tsv"
+log "mode $mode: ${runs} runs of ${duration}s each; proxy on CPU ${proxy_cpus}, load on CPU" \
+  "${load_cpus} (pinned: $pin); work files in $work"
+
+# --- section 1: throughput and latency ------------------------------------------------------------
+backend_ports=()
+if has_section throughput || has_section routing; then
+  next_port b1; next_port b2
+  backend_ports=("$b1" "$b2")
+  conf_backend "$b1" "$b2" >"$work/conf/backend-nginx.conf"
+  start backend-nginx "$load_cpus" nginx -e stderr -p "$work" -c "$work/conf/backend-nginx.conf"
+  backend_pg=$pid
+  wait_http backend-nginx "$backend_pg" "http://127.0.0.1:$b1/tiny" || die "backend did not start"
+fi
+
+if has_section throughput; then
+  declare -A url_of=() header_of=() pg_of=()
+  targets=()
+  add_target() { # NAME BASE_URL PG STICKY
+    local header
+    if header=$(check_target "$1" "$2" "$4"); then
+      targets+=("$1"); url_of[$1]=$2; pg_of[$1]=$3; header_of[$1]=$header
+    else
+      note "$1 left out of the throughput section (see above)"
+    fi
+  }
+  add_target direct "http://127.0.0.1:$b1" - 0
+  for kind in "${proxy_kinds[@]}"; do
+    variants=(0)
+    if [ "$kind" = berth ] || [ "$kind" = haproxy ]; then variants=(0 1); fi
+    for sticky in "${variants[@]}"; do
+      name=$kind
+      if [ "$sticky" = 1 ]; then name=$kind-sticky; fi
+      next_port listen
+      start_proxy "$kind" "$name" "$listen" "$b1" "$b2" "$sticky"
+      if wait_http "$name" "$pid" "http://127.0.0.1:$listen/tiny"; then
+        add_target "$name" "http://127.0.0.1:$listen" "$pid" "$sticky"
+      else
+        note "$name did not start; left out"
+        if [ "$kind" = berth ]; then die "berth does not serve; nothing to compare"; fi
+      fi
+    done
+  done
+  log "throughput: warming up ${targets[*]}"
+  for t in "${targets[@]}"; do warm "${url_of[$t]}/tiny" "${header_of[$t]}"; done
+  for run in $(seq 1 "$runs"); do
+    # Each run visits every target once per cell, starting one target later each time, so slow
+    # phases of the shared machine do not always hit the same target.
+    n=${#targets[@]}
+    for body in "${bodies[@]}"; do
+      for conns in "${conns_list[@]}"; do
+        log "throughput run $run/$runs: $body body, $conns connections"
+        for i in $(seq 0 $((n - 1))); do
+          t=${targets[$(((i + run - 1) % n))]}
+          measure "throughput	$t	$conns	$body	$run" "${pg_of[$t]}" "${url_of[$t]}/$body" \
+            "$conns" "${header_of[$t]}" >>"$work/results.tsv"
+        done
+      done
+    done
+  done
+  if [ "$use_perf" = 1 ] && [ -n "${pg_of[berth]:-}" ]; then
+    log "profiling berth with perf (tiny body, 64 connections)"
+    perf record -e cpu-clock -F 999 -o "$work/perf.data" -p "${pg_of[berth]}" \
+      -- sleep "$duration" >"$work/log/perf-record.log" 2>&1 &
+    perf_pid=$!
+    helpers+=("$perf_pid")
+    sleep 0.2
+    measure "profile	berth	64	tiny	1" "${pg_of[berth]}" "${url_of[berth]}/tiny" 64 \
+      >>"$work/profile.tsv"
+    wait "$perf_pid" || true
+    perf_report() {
+      perf report -i "$work/perf.data" --stdio --sort "$1" --percent-limit "$2" 2>/dev/null |
+        grep -v '^#' | grep -v '^$' | sed -E 's/[[:space:]]+$//' | cut -c1-150 | head -n "$3"
+    }
+    { perf_report dso 1 8; echo; perf_report dso,symbol 0.7 40; } | sed -E 's/[[:space:]]+$//' \
+      >"$work/perf.txt" || true
+  fi
+  # System calls per request tell write coalescing and event-loop overhead apart, and unlike
+  # times they do not depend on how busy the machine is.
+  if [ "$use_strace" = 1 ]; then
+    for t in berth nginx haproxy; do
+      [ -n "${pg_of[$t]:-}" ] || continue
+      log "counting $t's system calls per request (strace -c)"
+      strace_args=()
+      for p in $(group_pids "${pg_of[$t]}"); do strace_args+=(-p "$p"); done
+      timeout $((duration + 10)) strace -c -f -o "$work/strace-$t.txt" "${strace_args[@]}" \
+        2>/dev/null &
+      strace_pid=$!
+      helpers+=("$strace_pid")
+      sleep 0.5
+      measure "syscalls	$t	64	tiny	1" - "${url_of[$t]}/tiny" 64 >"$work/strace-$t.wrk"
+      kill -INT "$strace_pid" 2>/dev/null || true
+      wait "$strace_pid" 2>/dev/null || true
+      requests=$(awk -F'\t' -v d="$duration" '{printf "%.0f", $6 * d}' "$work/strace-$t.wrk")
+      awk -v t="$t" -v n="$requests" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && n > 0 {
+        printf "%s\t%s\t%.2f\n", t, $NF, $4 / n }' "$work/strace-$t.txt" >>"$work/syscalls.tsv"
+    done
+  fi
+  for t in "${targets[@]}"; do
+    if [ "${pg_of[$t]}" != - ]; then
+      read -r rss pss < <(group_mem "${pg_of[$t]}")
+      printf 'after_load\t%s\t%s\t%s\n' "$t" "$rss" "$pss" >>"$work/memory-after-load.tsv"
+      stop "${pg_of[$t]}"
+    fi
+  done
+fi
+
+# --- section 5: routing scale ---------------------------------------------------------------------
+if has_section routing; then
+  route_targets=()
+  declare -A route_url=() route_header=() route_pg=()
+  route_kinds=()
+  if [ "$with_berth" = 1 ]; then route_kinds+=(berth); fi
+  if [ -n "$traefik_bin" ]; then route_kinds+=(traefik); fi
+  if [ ${#route_kinds[@]} -eq 0 ]; then note "routing: neither berth nor Traefik; skipped"; fi
+  for rule_kind in host path; do
+    for count in "${route_counts[@]}"; do
+      file=$work/conf/routes-$rule_kind-$count.yml
+      target=$(python3 "$here/gen_routes.py" --kind "$rule_kind" --count "$count" \
+        --server "http://127.0.0.1:${backend_ports[0]}" \
+        --server "http://127.0.0.1:${backend_ports[1]}" --out "$file")
+      printf 'routes-%s-%s\tpython3 bench/gen_routes.py --kind %s --count %s --server URL1 --server URL2\n' \
+        "$rule_kind" "$count" "$rule_kind" "$count" >>"$work/commands.tsv"
+      if [ "$rule_kind" = path ]; then
+        mkdir -p "$work/www$target"
+        cp "$work/www/tiny" "$work/www$target/tiny"
+      fi
+      for kind in "${route_kinds[@]}"; do
+        name=$kind-$rule_kind-$count
+        next_port listen
+        start_proxy "$kind" "$name" "$listen" - - 0 "$file"
+        if [ "$rule_kind" = host ]; then
+          url="http://127.0.0.1:$listen/tiny"; header="Host: $target"; host=$target
+        else
+          url="http://127.0.0.1:$listen${target}tiny"; header=""; host=""
+        fi
+        if wait_http "$name" "$pid" "$url" "$host"; then
+          route_targets+=("$name"); route_url[$name]=$url; route_header[$name]=$header
+          route_pg[$name]=$pid
+        else
+          note "$name did not serve its last router; left out of the routing section"
+        fi
+      done
+    done
+  done
+  for t in "${route_targets[@]}"; do warm "${route_url[$t]}" "${route_header[$t]}"; done
+  n=${#route_targets[@]}
+  for run in $(seq 1 "$((n > 0 ? runs : 0))"); do
+    log "routing run $run/$runs"
+    for i in $(seq 0 $((n - 1))); do
+      t=${route_targets[$(((i + run - 1) % n))]}
+      IFS=- read -r kind rule_kind count <<<"$t"
+      measure "routing	$kind	$rule_kind	$count	$run" "${route_pg[$t]}" "${route_url[$t]}" 64 \
+        "${route_header[$t]}" >>"$work/results.tsv"
+    done
+  done
+  for t in "${route_targets[@]}"; do
+    read -r rss pss < <(group_mem "${route_pg[$t]}")
+    IFS=- read -r kind rule_kind count <<<"$t"
+    printf 'routing\t%s\t%s\t%s\t%s\n' "$kind" "$rule_kind" "$count" "$rss" >>"$work/routing-rss.tsv"
+    stop "${route_pg[$t]}"
+  done
+fi
+if [ -n "${backend_pg:-}" ]; then stop "$backend_pg"; fi
+
+# --- section 2: memory ----------------------------------------------------------------------------
+# hold NAME PROXY_PG PORT COUNT MODE PATH: opens COUNT idle connections and sets held_rss and
+# held_pss (kB) to the proxy's memory with them open, or fails.
+hold() {
+  local name=$1 pg=$2 listen=$3 count=$4 hold_mode=$5 path=$6 i holder
+  local cmd=(python3 "$here/holdconns.py" --port "$listen" --count "$count" --mode "$hold_mode"
+    --path "$path" --timeout 30 --hold 120)
+  if [ "$pin" = 1 ]; then cmd=(taskset -c "$load_cpus" "${cmd[@]}"); fi
+  "${cmd[@]}" >"$work/log/hold-$name.out" 2>"$work/log/hold-$name.err" &
+  holder=$!
+  helpers+=("$holder")
+  for i in $(seq 1 700); do
+    if grep -q '^ready' "$work/log/hold-$name.out" 2>/dev/null; then break; fi
+    if ! kill -0 "$holder" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  if ! grep -q '^ready' "$work/log/hold-$name.out" 2>/dev/null; then
+    kill "$holder" 2>/dev/null || true
+    wait "$holder" 2>/dev/null || true
+    note "$name: $(cat "$work/log/hold-$name.err")"
+    return 1
+  fi
+  sleep 0.5
+  read -r held_rss held_pss < <(group_mem "$pg")
+  kill -TERM "$holder" 2>/dev/null || true
+  wait "$holder" 2>/dev/null || true
+  if [ -s "$work/log/hold-$name.err" ]; then note "$name: $(cat "$work/log/hold-$name.err")"; fi
+}
+
+if has_section memory; then
+  next_port w1; next_port w2
+  start wsecho "$load_cpus" python3 "$here/wsecho.py" --ports "$w1,$w2"
+  ws_pg=$pid
+  wait_http wsecho "$ws_pg" "http://127.0.0.1:$w1/" || die "the WebSocket backend did not start"
+  for run in $(seq 1 "$runs"); do
+    for kind in "${proxy_kinds[@]}"; do
+      log "memory run $run/$runs: $kind"
+      # Idle, then keep-alive connections, in one fresh process...
+      next_port listen
+      name=mem-$kind-$run
+      start_proxy "$kind" "$name" "$listen" "$w1" "$w2" 0
+      if wait_http "$name" "$pid" "http://127.0.0.1:$listen/"; then
+        pg=$pid
+        sleep 0.5
+        read -r rss pss < <(group_mem "$pg")
+        printf 'memory\t%s\t%s\tidle\t%s\t%s\t0\n' "$kind" "$run" "$rss" "$pss" >>"$work/results.tsv"
+        if hold "$name-http" "$pg" "$listen" "$mem_conns" http /; then
+          printf 'memory\t%s\t%s\tkeepalive\t%s\t%s\t%s\n' "$kind" "$run" "$((held_rss - rss))" \
+            "$((held_pss - pss))" "$mem_conns" >>"$work/results.tsv"
+        fi
+        stop "$pg"
+      else
+        note "$name did not start"
+      fi
+      # ...and WebSockets in another, so that memory freed by the first test is not reused.
+      next_port listen
+      name=mem-$kind-ws-$run
+      start_proxy "$kind" "$name" "$listen" "$w1" "$w2" 0
+      if wait_http "$name" "$pid" "http://127.0.0.1:$listen/"; then
+        pg=$pid
+        sleep 0.5
+        read -r rss pss < <(group_mem "$pg")
+        if hold "$name" "$pg" "$listen" "$mem_ws" ws /ws; then
+          printf 'memory\t%s\t%s\twebsocket\t%s\t%s\t%s\n' "$kind" "$run" "$((held_rss - rss))" \
+            "$((held_pss - pss))" "$mem_ws" >>"$work/results.tsv"
+        fi
+        stop "$pg"
+      else
+        note "$name did not start"
+      fi
+    done
+  done
+  stop "$ws_pg"
+fi
+
+# --- report ---------------------------------------------------------------------------------------
+printf 'elapsed\t%s\n' "$((SECONDS - start_seconds))" >>"$work/meta.tsv"
+python3 "$here/report.py" --work "$work" --out "$out"
+reported=1
+log "done in $((SECONDS - start_seconds))s: $out"
