@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Discovery latency on the real Docker Engine: for N containers (default 50), the time from the
-# container's start (State.StartedAt, set by the daemon) to the first request berth serves from it,
+# container's start (State.StartedAt, set by the daemon) to the first request berth serves from it.
 # Prints median and p99. The app runs without a HEALTHCHECK: with one, berth (like Traefik) waits
 # for "healthy", and the figure would measure the healthcheck interval instead of berth.
 #   bench/discovery.sh [N]      (needs the images berth:local and berth-whoami:local: scripts/build-images.sh)
