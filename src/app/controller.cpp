@@ -29,8 +29,8 @@ void Controller::update_tls(const config::TlsConfiguration& tls) {
   tls_errors_.clear();
   for (std::string& error : result.errors) {
     log::error("tls", "{}", error);
-    tls_errors_.push_back(config::Diagnostic{config::ResourceKind::provider, "file", {},
-                                             std::move(error), config::Severity::error});
+    tls_errors_.push_back(config::Diagnostic{
+        config::ResourceKind::provider, "file", {}, std::move(error), config::Severity::error});
   }
 }
 
@@ -46,9 +46,12 @@ void Controller::apply() {
   options.default_entry_points = plan_.defaults;
   options.tls_entry_points = plan_.tls;
   options.health = &health_;
+  options.chains =
+      middleware::chain_factory(middleware::Environment{.registry = &middleware_state_});
   const runtime::BuildResult build = runtime::build_snapshot(assembly.configuration, options);
   proxy_.publish(build.snapshot);
   health_.prune();
+  middleware_state_.sweep();
   ++reloads_;
 
   for (const config::Diagnostic& error : build.errors) {

@@ -13,6 +13,7 @@
 #include "berth/api/server.hpp"
 #include "berth/config/static.hpp"
 #include "berth/config/tls.hpp"
+#include "berth/middleware/chain.hpp"
 #include "berth/proxy/server.hpp"
 #include "berth/runtime/health.hpp"
 
@@ -40,6 +41,8 @@ class Controller {
   proxy::Server& proxy_;
   api::Server* api_;
   runtime::HealthRegistry health_;
+  /// Rate-limit buckets, in-flight counts and breakers, kept while a middleware stays unchanged.
+  middleware::StateRegistry middleware_state_;
 
   std::mutex mutex_;
   std::map<std::string, ProviderOutput> outputs_;
