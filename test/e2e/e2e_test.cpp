@@ -3,8 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -197,4 +199,107 @@ TEST_CASE("a request in flight finishes when its container is stopped") {
   REQUIRE(*slow);
   CHECK((*slow)->status == 200);
   CHECK(replica(**slow) == "slow");
+}
+
+TEST_CASE("a replica whose healthcheck fails gets no traffic and the API says why") {
+  Sandbox sandbox;
+  const Berth berth = start_berth(sandbox);
+  const auto labels = app_labels("health");
+  sandbox.start_app("steady", labels);
+  const std::string flaky = sandbox.start_app("flaky", labels);
+  REQUIRE(eventually([&] { return servers_up(berth.api, "app@docker") == 2; }));
+
+  // Switch flaky's health endpoint to failing, through berth, pinned to flaky by its cookie.
+  std::string cookie;
+  REQUIRE(eventually([&] {
+    auto response = http_get("127.0.0.1", berth.web, "/", 5s);
+    if (!response || replica(*response) != "flaky" || !response->header("Set-Cookie")) return false;
+    cookie = *response->header("Set-Cookie");
+    cookie = cookie.substr(0, cookie.find(';'));
+    return true;
+  }));
+  HttpClient pinned("127.0.0.1", berth.web);
+  auto switched = pinned.get("/health?set=fail", {{"Cookie", cookie}});
+  REQUIRE(switched);
+  CHECK(switched->status == 503);
+  REQUIRE(eventually([&] { return servers_up(berth.api, "app@docker") == 1; }, 30s));
+  for (int i = 0; i < 20; ++i) {
+    auto response = http_get("127.0.0.1", berth.web, "/", 5s);
+    REQUIRE(response);
+    CHECK(replica(*response) == "steady");
+  }
+  const auto containers = api_get(berth.api, "/api/providers/docker/containers");
+  bool excluded_with_reason = false;
+  for (const auto& container : containers) {
+    if (container.value("name", "") == flaky) {
+      excluded_with_reason = !container.value("routed", true) &&
+                             container.value("reason", "").find("unhealthy") != std::string::npos;
+    }
+  }
+  CHECK(excluded_with_reason);
+}
+
+TEST_CASE(
+    "a stopping replica is drained before it dies, and scaling down under load fails nothing") {
+  Sandbox sandbox;
+  const Berth berth = start_berth(sandbox);
+  const auto labels = app_labels("drain");
+  std::vector<std::string> replicas;
+  for (const char* name : {"r1", "r2", "r3", "r4"})
+    replicas.push_back(sandbox.start_app(name, labels));
+  REQUIRE(eventually([&] { return servers_up(berth.api, "app@docker") == 4; }));
+
+  // Constant load on several connections while three replicas stop.
+  std::atomic<bool> stop_load{false};
+  std::atomic<int> sent{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> load;
+  for (int worker = 0; worker < 4; ++worker) {
+    load.emplace_back([&] {
+      HttpClient client("127.0.0.1", berth.web);
+      while (!stop_load) {
+        auto response = client.get("/");
+        ++sent;
+        if (!response || response->status != 200) ++failed;
+      }
+    });
+  }
+  std::this_thread::sleep_for(500ms);
+
+  // A slow request keeps r1 alive after SIGTERM: while it runs, r1 is still running but drained.
+  std::optional<berth::test::Result<berth::test::HttpResponse>> slow;
+  std::thread slow_request([&] {
+    HttpClient client("127.0.0.1", berth.web);
+    // Pin the slow request to r1 through the sticky cookie of an r1 answer.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      auto response = client.get("/");
+      if (!response || replica(*response) != "r1") continue;
+      const auto cookie = response->header("Set-Cookie");
+      if (!cookie) continue;
+      slow = client.get("/?delay=2s", {{"Cookie", cookie->substr(0, cookie->find(';'))}});
+      return;
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  std::thread stopping([&] { docker({"stop", "-t", "10", replicas[0]}); });
+  const bool drained_while_running = eventually(
+      [&] {
+        const auto state = docker({"inspect", "-f", "{{.State.Running}}", replicas[0]});
+        return servers_up(berth.api, "app@docker") == 3 && state && *state == "true";
+      },
+      5s);
+  for (std::size_t i = 1; i < 3; ++i) REQUIRE(docker({"stop", "-t", "10", replicas[i]}));
+  stopping.join();
+  slow_request.join();
+  std::this_thread::sleep_for(500ms);
+  stop_load = true;
+  for (auto& thread : load) thread.join();
+
+  CHECK(drained_while_running);
+  REQUIRE(slow);
+  REQUIRE(*slow);
+  CHECK((*slow)->status == 200);
+  CHECK(sent > 100);
+  CHECK(failed == 0);
+  CHECK(servers_up(berth.api, "app@docker") == 1);
 }
