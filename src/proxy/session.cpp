@@ -18,6 +18,7 @@
 #include <array>
 #include <limits>
 #include <optional>
+#include <utility>
 
 #include "berth/middleware/chain.hpp"
 #include "berth/proxy/forwarding.hpp"
@@ -135,6 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
         options_(worker.options().entry_points[entry_point]),
         tls_store_(worker.tls()),
         client_(std::move(socket)) {
+    client_buffer_.reserve(read_buffer_size);
     worker_.add(this);
   }
   ~Session() {
@@ -637,6 +639,9 @@ class Session : public std::enable_shared_from_this<Session> {
     buffered_sent_ = false;
     req_serializer_.emplace(req_parser_->get());
     upstream_->stream.expires_never();
+    // A request read whole goes out in one gathered write, header and body together.
+    request_head_pending_ = req_parser_->is_done();
+    if (request_head_pending_) return relay_request_body();
     http::async_write_header(
         upstream_->stream, *req_serializer_,
         beast::bind_front_handler(&Session::on_request_header_sent, shared_from_this()));
@@ -703,7 +708,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_request_body_written(beast::error_code ec, std::size_t) {
     if (ec == http::error::need_buffer) ec = {};
-    if (ec) return upstream_failed(ec, false);
+    const bool head_was_pending = std::exchange(request_head_pending_, false);
+    if (ec) return upstream_failed(ec, head_was_pending);
     if (req_serializer_->is_done()) return read_response_header();
     relay_request_body();
   }
@@ -769,6 +775,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (chain_ && chain_state_->compressor) return compress_next();
     res_serializer_.emplace(response);
+    if (!upgrade && body_buffered()) return relay_response_body();
     expire(client_, options_.write_timeout);
     http::async_write_header(
         client_, *res_serializer_,
@@ -833,6 +840,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return do_close();
     if (res_parser_->get().result_int() == 101) return start_tunnel();
     relay_response_body();
+  }
+
+  /// Whether the first body read is served from bytes already read: then the header waits for it
+  /// and both go out in one gathered write. Otherwise the header goes at once, as a streaming
+  /// response may not send more for a while.
+  bool body_buffered() {
+    if (res_parser_->is_done()) return true;
+    const auto length = res_parser_->content_length();
+    return length && upstream_->buffer.size() >= std::min<std::uint64_t>(*length, buffer().size());
   }
 
   void relay_response_body() {
@@ -1220,6 +1236,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool has_body_ = false;
   bool buffered_ = false;
   bool buffered_sent_ = false;
+  bool request_head_pending_ = false;  ///< the request header goes with the next body write
   std::shared_ptr<UpstreamConnection> upstream_;
   std::unique_ptr<RelayBuffer> buffer_;
   std::unique_ptr<RelayBuffer> tunnel_buffer_;

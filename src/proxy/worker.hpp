@@ -21,9 +21,14 @@
 
 namespace berth::proxy {
 
+/// Beast reads max(512, free capacity) at a time: a roomy buffer takes what is there in one call.
+constexpr std::size_t read_buffer_size = 16 * 1024;
+
 /// A keep-alive connection to one upstream server; lives in a worker's pool while idle.
 struct UpstreamConnection {
-  explicit UpstreamConnection(net::io_context& ioc) : stream(ioc), idle_timer(ioc) {}
+  explicit UpstreamConnection(net::io_context& ioc) : stream(ioc), idle_timer(ioc) {
+    buffer.reserve(read_buffer_size);
+  }
   Stream stream;              ///< TLS for https:// servers
   beast::flat_buffer buffer;  ///< bytes read past the last response stay with the connection
   net::steady_timer idle_timer;
