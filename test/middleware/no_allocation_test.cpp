@@ -1,44 +1,24 @@
 // The request path of an empty chain, and of middlewares that only look at a request, must not
-// allocate: this executable counts every operator new while a flag is set.
+// allocate: this executable counts every operator new meanwhile.
 #include <catch2/catch.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "support.hpp"
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "support/allocation_counter.hpp"
 
 namespace berth::middleware::test {
 namespace {
 
 /// Allocations made by one request and response through `chain`.
 std::size_t allocations_of(const Chain& chain, Exchange& ex, http::response_header<>& response) {
-  allocations = 0;
-  counting = true;
-  const auto decision = ex.run(chain);
-  const bool proceeded = std::holds_alternative<Proceed>(decision);
-  ResponseContext context{response, ex.request, ex.state, false};
-  chain.on_response(context);
-  counting = false;
+  bool proceeded = false;
+  const std::size_t allocations = berth::test::count_allocations([&] {
+    const auto decision = ex.run(chain);
+    proceeded = std::holds_alternative<Proceed>(decision);
+    ResponseContext context{response, ex.request, ex.state, false};
+    chain.on_response(context);
+  });
   CHECK(proceeded);
-  return allocations.load();
+  return allocations;
 }
 
 }  // namespace

@@ -1,31 +1,13 @@
-// Rule::matches must not allocate: this executable counts every operator new while a flag is set.
+// Rule::matches must not allocate: this executable counts every operator new while it matches.
 #include <catch2/catch.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "berth/rules/rule.hpp"
 #include "request.hpp"
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "support/allocation_counter.hpp"
 
 using berth::rules::HeaderField;
 using berth::rules::Rule;
@@ -67,15 +49,19 @@ TEST_CASE("matching allocates nothing, whatever the matchers") {
   for (const Rule& rule : rules) {
     for (const auto& view : views) warm.push_back(rule.matches(view));
   }
-  allocations = 0;
-  counting = true;
-  for (const Rule& rule : rules) {
-    for (const auto& view : views) measured.push_back(rule.matches(view));
-  }
-  counting = false;
+  const std::size_t allocations = berth::test::count_allocations([&] {
+    for (const Rule& rule : rules) {
+      for (const auto& view : views) measured.push_back(rule.matches(view));
+    }
+  });
   CHECK(allocations == 0);
   CHECK(measured == warm);
   // The requests do exercise both outcomes.
   CHECK(std::count(measured.begin(), measured.end(), true) > 5);
   CHECK(std::count(measured.begin(), measured.end(), false) > 5);
+}
+
+TEST_CASE("the allocation counter sees allocations") {
+  std::vector<std::string> sink;
+  CHECK(berth::test::count_allocations([&] { sink.emplace_back(100, 'x'); }) >= 1);
 }

@@ -2,9 +2,9 @@
 // The dynamic configuration: routers, services and middlewares, as plain data mirroring Traefik's
 // `dynamic.HTTPConfiguration`.
 //
-// Every struct has a `visit_fields(visitor, value)` overload listing its fields under Traefik's JSON
-// names. JSON (config/json.hpp) and the label decoder (labels/) are both written once, generically,
-// over these lists; Traefik's label keys are the same names, lower-cased.
+// Every struct has a `visit_fields(visitor, value)` overload listing its fields under Traefik's
+// JSON names. JSON (config/json.hpp) and the label decoder (labels/) are both written once,
+// generically, over these lists; Traefik's label keys are the same names, lower-cased.
 
 #include <concepts>
 #include <cstdint>
@@ -393,14 +393,14 @@ void add_qualified(Configuration& into, const Configuration& from, std::string_v
 // Field lists. `v.field(json_name, member)` once per member, in Traefik's order.
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Domain>
+requires std::same_as<std::remove_const_t<T>, Domain>
 void visit_fields(V& v, T& d) {
   v.field("main", d.main);
   v.field("sans", d.sans);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, RouterTls>
+requires std::same_as<std::remove_const_t<T>, RouterTls>
 void visit_fields(V& v, T& t) {
   v.field("options", t.options);
   v.field("certResolver", t.cert_resolver);
@@ -408,7 +408,7 @@ void visit_fields(V& v, T& t) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, RouterObservability>
+requires std::same_as<std::remove_const_t<T>, RouterObservability>
 void visit_fields(V& v, T& o) {
   v.field("accessLogs", o.access_logs);
   v.field("metrics", o.metrics);
@@ -417,7 +417,7 @@ void visit_fields(V& v, T& o) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Router>
+requires std::same_as<std::remove_const_t<T>, Router>
 void visit_fields(V& v, T& r) {
   v.field("entryPoints", r.entry_points);
   v.field("middlewares", r.middlewares);
@@ -430,7 +430,7 @@ void visit_fields(V& v, T& r) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Server>
+requires std::same_as<std::remove_const_t<T>, Server>
 void visit_fields(V& v, T& s) {
   v.field("url", s.url);
   v.field("weight", s.weight);
@@ -438,7 +438,7 @@ void visit_fields(V& v, T& s) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Cookie>
+requires std::same_as<std::remove_const_t<T>, Cookie>
 void visit_fields(V& v, T& c) {
   v.field("name", c.name);
   v.field("secure", c.secure);
@@ -450,13 +450,13 @@ void visit_fields(V& v, T& c) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Sticky>
+requires std::same_as<std::remove_const_t<T>, Sticky>
 void visit_fields(V& v, T& s) {
   v.field("cookie", s.cookie);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, ServerHealthCheck>
+requires std::same_as<std::remove_const_t<T>, ServerHealthCheck>
 void visit_fields(V& v, T& h) {
   v.field("scheme", h.scheme);
   v.field("mode", h.mode);
@@ -473,20 +473,20 @@ void visit_fields(V& v, T& h) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, PassiveHealthCheck>
+requires std::same_as<std::remove_const_t<T>, PassiveHealthCheck>
 void visit_fields(V& v, T& p) {
   v.field("failureWindow", p.failure_window);
   v.field("maxFailedAttempts", p.max_failed_attempts);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, ResponseForwarding>
+requires std::same_as<std::remove_const_t<T>, ResponseForwarding>
 void visit_fields(V& v, T& r) {
   v.field("flushInterval", r.flush_interval);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, LoadBalancer>
+requires std::same_as<std::remove_const_t<T>, LoadBalancer>
 void visit_fields(V& v, T& lb) {
   v.field("sticky", lb.sticky);
   v.field("servers", lb.servers);
@@ -499,18 +499,18 @@ void visit_fields(V& v, T& lb) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, WeightedServiceRef>
+requires std::same_as<std::remove_const_t<T>, WeightedServiceRef>
 void visit_fields(V& v, T& s) {
   v.field("name", s.name);
   v.field("weight", s.weight);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, HealthCheckPropagation>
+requires std::same_as<std::remove_const_t<T>, HealthCheckPropagation>
 void visit_fields(V&, T&) {}
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Weighted>
+requires std::same_as<std::remove_const_t<T>, Weighted>
 void visit_fields(V& v, T& w) {
   v.field("services", w.services);
   v.field("sticky", w.sticky);
@@ -518,7 +518,7 @@ void visit_fields(V& v, T& w) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, IpStrategy>
+requires std::same_as<std::remove_const_t<T>, IpStrategy>
 void visit_fields(V& v, T& s) {
   v.field("depth", s.depth);
   v.field("excludedIPs", s.excluded_ips);
@@ -526,7 +526,7 @@ void visit_fields(V& v, T& s) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, SourceCriterion>
+requires std::same_as<std::remove_const_t<T>, SourceCriterion>
 void visit_fields(V& v, T& s) {
   v.field("ipStrategy", s.ip_strategy);
   v.field("requestHeaderName", s.request_header_name);
@@ -534,39 +534,39 @@ void visit_fields(V& v, T& s) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, AddPrefix>
+requires std::same_as<std::remove_const_t<T>, AddPrefix>
 void visit_fields(V& v, T& m) {
   v.field("prefix", m.prefix);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, StripPrefix>
+requires std::same_as<std::remove_const_t<T>, StripPrefix>
 void visit_fields(V& v, T& m) {
   v.field("prefixes", m.prefixes);
   v.field("forceSlash", m.force_slash);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, StripPrefixRegex>
+requires std::same_as<std::remove_const_t<T>, StripPrefixRegex>
 void visit_fields(V& v, T& m) {
   v.field("regex", m.regex);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, ReplacePath>
+requires std::same_as<std::remove_const_t<T>, ReplacePath>
 void visit_fields(V& v, T& m) {
   v.field("path", m.path);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, ReplacePathRegex>
+requires std::same_as<std::remove_const_t<T>, ReplacePathRegex>
 void visit_fields(V& v, T& m) {
   v.field("regex", m.regex);
   v.field("replacement", m.replacement);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, RedirectScheme>
+requires std::same_as<std::remove_const_t<T>, RedirectScheme>
 void visit_fields(V& v, T& m) {
   v.field("scheme", m.scheme);
   v.field("port", m.port);
@@ -574,7 +574,7 @@ void visit_fields(V& v, T& m) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, RedirectRegex>
+requires std::same_as<std::remove_const_t<T>, RedirectRegex>
 void visit_fields(V& v, T& m) {
   v.field("regex", m.regex);
   v.field("replacement", m.replacement);
@@ -582,7 +582,7 @@ void visit_fields(V& v, T& m) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Headers>
+requires std::same_as<std::remove_const_t<T>, Headers>
 void visit_fields(V& v, T& m) {
   v.field("customRequestHeaders", m.custom_request_headers);
   v.field("customResponseHeaders", m.custom_response_headers);
@@ -615,7 +615,7 @@ void visit_fields(V& v, T& m) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, BasicAuth>
+requires std::same_as<std::remove_const_t<T>, BasicAuth>
 void visit_fields(V& v, T& m) {
   v.field("users", m.users);
   v.field("usersFile", m.users_file);
@@ -625,7 +625,7 @@ void visit_fields(V& v, T& m) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, IpAllowList>
+requires std::same_as<std::remove_const_t<T>, IpAllowList>
 void visit_fields(V& v, T& m) {
   v.field("sourceRange", m.source_range);
   v.field("ipStrategy", m.ip_strategy);
@@ -633,7 +633,7 @@ void visit_fields(V& v, T& m) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, RateLimit>
+requires std::same_as<std::remove_const_t<T>, RateLimit>
 void visit_fields(V& v, T& m) {
   v.field("average", m.average);
   v.field("period", m.period);
@@ -642,21 +642,21 @@ void visit_fields(V& v, T& m) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, InFlightReq>
+requires std::same_as<std::remove_const_t<T>, InFlightReq>
 void visit_fields(V& v, T& m) {
   v.field("amount", m.amount);
   v.field("sourceCriterion", m.source_criterion);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Retry>
+requires std::same_as<std::remove_const_t<T>, Retry>
 void visit_fields(V& v, T& m) {
   v.field("attempts", m.attempts);
   v.field("initialInterval", m.initial_interval);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Compress>
+requires std::same_as<std::remove_const_t<T>, Compress>
 void visit_fields(V& v, T& m) {
   v.field("excludedContentTypes", m.excluded_content_types);
   v.field("includedContentTypes", m.included_content_types);
@@ -666,7 +666,7 @@ void visit_fields(V& v, T& m) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, CircuitBreaker>
+requires std::same_as<std::remove_const_t<T>, CircuitBreaker>
 void visit_fields(V& v, T& m) {
   v.field("expression", m.expression);
   v.field("checkPeriod", m.check_period);
@@ -676,7 +676,7 @@ void visit_fields(V& v, T& m) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Buffering>
+requires std::same_as<std::remove_const_t<T>, Buffering>
 void visit_fields(V& v, T& m) {
   v.field("maxRequestBodyBytes", m.max_request_body_bytes);
   v.field("memRequestBodyBytes", m.mem_request_body_bytes);
@@ -686,7 +686,7 @@ void visit_fields(V& v, T& m) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, ForwardAuthTls>
+requires std::same_as<std::remove_const_t<T>, ForwardAuthTls>
 void visit_fields(V& v, T& m) {
   v.field("ca", m.ca);
   v.field("cert", m.cert);
@@ -695,7 +695,7 @@ void visit_fields(V& v, T& m) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, ForwardAuth>
+requires std::same_as<std::remove_const_t<T>, ForwardAuth>
 void visit_fields(V& v, T& m) {
   v.field("address", m.address);
   v.field("tls", m.tls);
@@ -712,13 +712,13 @@ void visit_fields(V& v, T& m) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Chain>
+requires std::same_as<std::remove_const_t<T>, Chain>
 void visit_fields(V& v, T& m) {
   v.field("middlewares", m.middlewares);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, HttpConfiguration>
+requires std::same_as<std::remove_const_t<T>, HttpConfiguration>
 void visit_fields(V& v, T& h) {
   v.field("routers", h.routers);
   v.field("services", h.services);
@@ -726,7 +726,7 @@ void visit_fields(V& v, T& h) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Configuration>
+requires std::same_as<std::remove_const_t<T>, Configuration>
 void visit_fields(V& v, T& c) {
   v.field("http", c.http);
 }

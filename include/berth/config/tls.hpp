@@ -76,14 +76,14 @@ struct TlsConfiguration {
 // Field lists, under Traefik's JSON names.
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, Certificate>
+requires std::same_as<std::remove_const_t<T>, Certificate>
 void visit_fields(V& v, T& c) {
   v.field("certFile", c.cert_file);
   v.field("keyFile", c.key_file);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, CertificateEntry>
+requires std::same_as<std::remove_const_t<T>, CertificateEntry>
 void visit_fields(V& v, T& c) {
   v.field("certFile", c.cert_file);
   v.field("keyFile", c.key_file);
@@ -91,14 +91,14 @@ void visit_fields(V& v, T& c) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, ClientAuth>
+requires std::same_as<std::remove_const_t<T>, ClientAuth>
 void visit_fields(V& v, T& c) {
   v.field("caFiles", c.ca_files);
   v.field("clientAuthType", c.client_auth_type);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, TlsOptions>
+requires std::same_as<std::remove_const_t<T>, TlsOptions>
 void visit_fields(V& v, T& o) {
   v.field("minVersion", o.min_version);
   v.field("maxVersion", o.max_version);
@@ -111,21 +111,21 @@ void visit_fields(V& v, T& o) {
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, GeneratedCert>
+requires std::same_as<std::remove_const_t<T>, GeneratedCert>
 void visit_fields(V& v, T& g) {
   v.field("resolver", g.resolver);
   v.field("domain", g.domain);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, TlsStore>
+requires std::same_as<std::remove_const_t<T>, TlsStore>
 void visit_fields(V& v, T& s) {
   v.field("defaultCertificate", s.default_certificate);
   v.field("defaultGeneratedCert", s.default_generated_cert);
 }
 
 template <class V, class T>
-  requires std::same_as<std::remove_const_t<T>, TlsConfiguration>
+requires std::same_as<std::remove_const_t<T>, TlsConfiguration>
 void visit_fields(V& v, T& t) {
   v.field("certificates", t.certificates);
   v.field("options", t.options);
