@@ -3,7 +3,7 @@
 # This machine has no registry: scripts/build-images.sh stages the same binary FROM scratch instead.
 FROM debian:bookworm AS build
 WORKDIR /src
-COPY scripts/install-deps.sh scripts/
+COPY scripts/install-deps.sh scripts/apt-install.sh scripts/
 RUN scripts/install-deps.sh
 COPY . .
 RUN cmake --preset release -DBUILD_TESTING=OFF \
