@@ -569,10 +569,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void connect_upstream() {
     if (auto connection = worker_.pool().take(pick_.server->pool_key)) {
       upstream_ = std::move(connection);
-      reused_ = true;
       return send_request_header();
     }
-    reused_ = false;
     dial();
   }
 
@@ -998,10 +996,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void upstream_failed(beast::error_code ec, bool nothing_received) {
     close_upstream();
-    if (nothing_received && reused_ && retry_allowed_ && !retried_ && stale_connection_error(ec)) {
-      // The pooled connection was closed by the server; one more try on a fresh one.
+    if (nothing_received && retry_allowed_ && !retried_ && stale_connection_error(ec)) {
+      // Closed without a word: a pooled connection the server had dropped, or a server going away
+      // (a SIGTERM closes its listener and idle connections before berth sees the stop event). One
+      // more try on a fresh connection; a closed listener refuses it, and refusals fail over.
       retried_ = true;
-      reused_ = false;
       return dial();
     }
     if (chain_ != nullptr && chain_->retry() != nullptr && (!has_body_ || buffered_)) {
@@ -1249,7 +1248,6 @@ class Session : public std::enable_shared_from_this<Session> {
   bool websocket_ = false;
   bool expect_continue_ = false;
   bool head_ = false;
-  bool reused_ = false;
   bool retried_ = false;
   bool retry_allowed_ = false;
   bool upstream_keep_alive_ = false;

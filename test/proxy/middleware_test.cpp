@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "../runtime/test_config.hpp"
@@ -434,6 +435,32 @@ TEST_CASE("a server that stops listening loses no request: connect errors fail o
   }
   CHECK(statuses[200] == 200);
   CHECK(bodies["B"] == 200);
+}
+
+TEST_CASE("a server that drops a fresh connection as it shuts down loses no request",
+          "[proxy][failover]") {
+  // As a backend in its first milliseconds after SIGTERM, before berth sees the stop: the
+  // connection it had just accepted closes unanswered, then its listener is gone.
+  std::once_flag dying;
+  Backend* self = nullptr;
+  Backend a("A", [&](const Request&, Response&, std::size_t) {
+    std::call_once(dying, [&] { self->shut_down(); });
+    return false;
+  });
+  self = &a;
+  Backend b("B");
+  Proxy proxy;
+  config::Configuration c;
+  c.http.services["svc@test"] = service_of({a.url(), b.url()});
+  c.http.routers["app@test"] = router("Host(`app`)", "svc");
+  REQUIRE(proxy.publish(c).empty());
+  Client client(proxy.port());
+  for (int i = 0; i < 10; ++i) {
+    const auto response = client.request(proxy::test::get("/"));
+    CHECK(response.result() == http::status::ok);
+    CHECK(response.body() == "B");
+  }
+  CHECK(a.requests() == 1);
 }
 
 TEST_CASE("failover keeps trying every server before answering 502", "[proxy][failover]") {
