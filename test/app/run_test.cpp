@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "docker/fake_daemon.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 
@@ -50,9 +51,12 @@ std::uint16_t entry_point_port(ChildProcess& berth, const std::string& name) {
   return static_cast<std::uint16_t>(std::stoi(line->substr(at + 6)));
 }
 
-std::string dynamic_configuration(std::uint16_t first, std::uint16_t second) {
+/// Router `app` over both backends, after `extra_routers` (YAML at the routers' indentation).
+std::string dynamic_configuration(std::uint16_t first, std::uint16_t second,
+                                  const std::string& extra_routers) {
   return "http:\n"
-         "  routers:\n"
+         "  routers:\n" +
+         extra_routers +
          "    app:\n"
          "      rule: PathPrefix(`/`)\n"
          "      service: app\n"
@@ -74,11 +78,13 @@ struct Cluster {
   std::uint16_t web = 0;
   std::uint16_t api = 0;
 
-  explicit Cluster(std::vector<std::string> extra_flags = {}) {
+  /// Ready once berth logs a configuration that ends with `applied`.
+  explicit Cluster(std::vector<std::string> extra_flags = {}, const std::string& extra_routers = {},
+                   const std::string& applied = "1 routers, 1 services") {
     const std::uint16_t first = start_backend(backends, "one");
     const std::uint16_t second = start_backend(backends, "two");
     const auto file = dir.path / "dynamic.yml";
-    std::ofstream(file) << dynamic_configuration(first, second);
+    std::ofstream(file) << dynamic_configuration(first, second, extra_routers);
     std::vector<std::string> flags = {"--entrypoints.web.address=127.0.0.1:0",
                                       "--entrypoints.traefik.address=127.0.0.1:0",
                                       "--api.insecure=true",
@@ -91,7 +97,7 @@ struct Cluster {
     berth.emplace(std::move(*started));
     api = entry_point_port(*berth, "traefik");
     web = entry_point_port(*berth, "web");
-    REQUIRE(berth->read_until_contains("1 routers, 1 services", 10s));
+    REQUIRE(berth->read_until_contains(applied, 10s));
   }
 };
 
@@ -148,4 +154,44 @@ TEST_CASE("an unreachable Docker daemon leaves the other providers' routes servi
   auto response = http_get("127.0.0.1", cluster.web, "/", 5s);
   REQUIRE(response);
   CHECK(response->status == 200);
+}
+
+TEST_CASE("Docker routers use file services and file routers use Docker middlewares") {
+  berth::docker::test::FakeDaemon daemon;
+  // Its own service points at the container's address, which gets no traffic here: every router
+  // below uses the file provider's loopback backends.
+  daemon.put_container(berth::docker::test::FakeDaemon::make_container(
+      berth::docker::test::container_id(1), "dock",
+      {{"traefik.http.routers.dock.rule", "Host(`dock.test`)"},
+       {"traefik.http.routers.dock.service", "app@file"},
+       {"traefik.http.routers.dock.middlewares", "via"},
+       {"traefik.http.routers.broken.rule", "Host(`broken.test`)"},
+       {"traefik.http.routers.broken.service", "missing@file"},
+       {"traefik.http.middlewares.via.headers.customresponseheaders.X-Via", "docker"}}));
+  const std::string file_router =
+      "    viadocker:\n"
+      "      rule: Host(`file.test`)\n"
+      "      service: app\n"
+      "      middlewares: [via@docker]\n";
+  Cluster cluster({"--providers.docker=true", "--providers.docker.endpoint=" + daemon.endpoint()},
+                  file_router, "4 routers, 2 services, 1 middlewares");
+
+  berth::test::HttpClient client("127.0.0.1", cluster.web);
+  auto docker_to_file = client.get("/", {{"Host", "dock.test"}});
+  REQUIRE(docker_to_file);
+  CHECK(docker_to_file->status == 200);
+  CHECK_THAT(docker_to_file->body, Catch::Contains("Name: "));
+  CHECK(docker_to_file->header("X-Via") == "docker");
+
+  auto file_to_docker = client.get("/", {{"Host", "file.test"}});
+  REQUIRE(file_to_docker);
+  CHECK(file_to_docker->status == 200);
+  CHECK(file_to_docker->header("X-Via") == "docker");
+
+  // A reference to a service nobody defines disables only that router, and says so.
+  auto router = http_get("127.0.0.1", cluster.api, "/api/http/routers/broken@docker", 5s);
+  REQUIRE(router);
+  CHECK(router->status == 200);
+  CHECK_THAT(router->body, Catch::Contains("\"status\":\"disabled\""));
+  CHECK_THAT(router->body, Catch::Contains("missing@file"));
 }
