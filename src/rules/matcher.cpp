@@ -5,6 +5,7 @@
 #include <iterator>
 #include <utility>
 
+#include "routing_path.hpp"
 #include "text.hpp"
 
 namespace berth::rules {
@@ -71,58 +72,6 @@ bool is_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
-
-/// True when raw[i] starts a well-formed %XX escape.
-bool is_escape(std::string_view raw, std::size_t i) {
-  return raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
-         hex_value(raw[i + 2]) >= 0;
-}
-
-char escaped_byte(std::string_view raw, std::size_t i) {
-  return static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
-}
-
-/// RFC 3986 reserved characters plus '%': their escapes stay encoded in the routing path.
-bool is_reserved(char c) {
-  static constexpr std::string_view reserved = ":/?#[]@!$&'()*+,;=%";
-  return reserved.find(c) != std::string_view::npos;
-}
-
-/// Produces the routing path (see rule.hpp) byte by byte from the raw path, without a copy.
-class RoutingPathReader {
- public:
-  explicit RoutingPathReader(std::string_view raw) noexcept : raw_(raw) {}
-
-  bool next(char& c) noexcept {
-    if (pending_ < pending_end_) {
-      c = pending_bytes_[pending_++];
-      return true;
-    }
-    if (at_ >= raw_.size()) return false;
-    if (!is_escape(raw_, at_)) {
-      c = raw_[at_++];
-      return true;
-    }
-    const char decoded = escaped_byte(raw_, at_);
-    if (is_reserved(decoded)) {
-      c = '%';
-      pending_bytes_ = {ascii_upper(raw_[at_ + 1]), ascii_upper(raw_[at_ + 2])};
-      pending_ = 0;
-      pending_end_ = 2;
-    } else {
-      c = decoded;
-    }
-    at_ += 3;
-    return true;
-  }
-
- private:
-  std::string_view raw_;
-  std::size_t at_ = 0;
-  std::array<char, 2> pending_bytes_{};
-  std::size_t pending_ = 0;
-  std::size_t pending_end_ = 0;
-};
 
 bool partial_match(const RE2& regexp, std::string_view text) noexcept {
   return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), regexp);
@@ -393,6 +342,51 @@ HostSet hosts_of(const Expression& expression) {
   return std::nullopt;
 }
 
+using PrefixSet = std::optional<std::vector<std::string>>;  // nullopt: any path may match
+
+/// The length of the shortest prefix: how selective the set is.
+std::size_t shortest(const std::vector<std::string>& prefixes) {
+  std::size_t size = std::string::npos;
+  for (const std::string& prefix : prefixes) size = std::min(size, prefix.size());
+  return size;
+}
+
+PrefixSet path_prefixes_of(const Expression& expression) {
+  switch (expression.kind) {
+    case Expression::Kind::negation:
+      return std::nullopt;
+    case Expression::Kind::call:
+      // A Path must equal the routing path, so it is also a prefix of it.
+      if ((name_matches(expression.name, "PathPrefix") || name_matches(expression.name, "Path")) &&
+          expression.args.size() == 1) {
+        return std::vector<std::string>{expression.args.front()};
+      }
+      return std::nullopt;
+    case Expression::Kind::all_of: {
+      // Every operand must match, so any operand's set is required: keep the most selective.
+      PrefixSet best;
+      for (const Expression& operand : expression.operands) {
+        PrefixSet prefixes = path_prefixes_of(operand);
+        if (prefixes && (!best || shortest(*prefixes) > shortest(*best)))
+          best = std::move(prefixes);
+      }
+      return best;
+    }
+    case Expression::Kind::any_of: {
+      std::vector<std::string> result;
+      for (const Expression& operand : expression.operands) {
+        PrefixSet prefixes = path_prefixes_of(operand);
+        if (!prefixes) return std::nullopt;
+        result.insert(result.end(), prefixes->begin(), prefixes->end());
+      }
+      std::sort(result.begin(), result.end());
+      result.erase(std::unique(result.begin(), result.end()), result.end());
+      return result;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::variant<std::shared_ptr<const Matcher>, RuleError> Matcher::build(const Expression& rule) {
@@ -580,6 +574,11 @@ bool Matcher::leaf_matches(const Leaf& leaf, const RequestView& request) noexcep
 std::vector<std::string> required_hosts(const Expression& rule) {
   HostSet hosts = hosts_of(rule);
   return hosts ? std::move(*hosts) : std::vector<std::string>{};
+}
+
+std::vector<std::string> required_path_prefixes(const Expression& rule) {
+  PrefixSet prefixes = path_prefixes_of(rule);
+  return prefixes ? std::move(*prefixes) : std::vector<std::string>{};
 }
 
 std::string_view routing_host(std::string_view host) noexcept {

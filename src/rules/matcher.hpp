@@ -73,4 +73,7 @@ class Matcher {
 /// The lower-cased hosts every match of the rule needs (see Rule::required_hosts).
 std::vector<std::string> required_hosts(const Expression& rule);
 
+/// The path prefixes one of which every match of the rule needs (see Rule::required_path_prefixes).
+std::vector<std::string> required_path_prefixes(const Expression& rule);
+
 }  // namespace berth::rules

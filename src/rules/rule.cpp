@@ -29,6 +29,7 @@ std::variant<Rule, RuleError> compile(std::string_view text) {
   rule.text_ = std::string(text);
   rule.matcher_ = std::get<std::shared_ptr<const Matcher>>(std::move(built));
   rule.required_hosts_ = required_hosts(expression);
+  rule.required_path_prefixes_ = required_path_prefixes(expression);
   return rule;
 }
 

@@ -226,44 +226,48 @@ RouteTable::RouteTable(std::vector<Route> routes) : routes_(std::move(routes)) {
   std::sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {
     return a.priority != b.priority ? a.priority > b.priority : a.name < b.name;
   });
+  std::vector<std::pair<std::string, std::uint32_t>> by_path_prefix;
   for (std::uint32_t i = 0; i < routes_.size(); ++i) {
     const auto& hosts = routes_[i].rule.required_hosts();
-    const bool indexable =
+    const bool host_indexable =
         !hosts.empty() && std::none_of(hosts.begin(), hosts.end(), [](const std::string& h) {
           return h.find('*') != std::string::npos;
         });
-    if (!indexable) {
+    if (host_indexable) {
+      for (const auto& host : hosts) {
+        auto& list = by_host_[host];
+        if (list.empty() || list.back() != i) list.push_back(i);
+      }
+    } else if (const auto& prefixes = routes_[i].rule.required_path_prefixes(); !prefixes.empty()) {
+      for (const auto& prefix : prefixes) by_path_prefix.emplace_back(prefix, i);
+    } else {
       fallback_.push_back(i);
-      continue;
-    }
-    for (const auto& host : hosts) {
-      auto& list = by_host_[host];
-      if (list.empty() || list.back() != i) list.push_back(i);
     }
   }
+  by_path_prefix_ = rules::PathPrefixIndex(by_path_prefix);
 }
 
 const Route* RouteTable::match(const rules::RequestView& request) const noexcept {
   std::array<char, 256> buffer{};
   const std::string_view host = normalize_host(request.host, buffer);
-  static const std::vector<std::uint32_t> none;
-  const std::vector<std::uint32_t>* by_host = &none;
+  std::span<const std::uint32_t> by_host;
   if (!host.empty()) {
-    if (auto it = by_host_.find(host); it != by_host_.end()) by_host = &it->second;
+    if (auto it = by_host_.find(host); it != by_host_.end()) by_host = it->second;
   }
-  // Both lists hold indices into the sorted routes, so merging them keeps priority order.
-  auto a = by_host->begin();
-  auto b = fallback_.begin();
-  while (a != by_host->end() || b != fallback_.end()) {
-    std::uint32_t next = 0;
-    if (b == fallback_.end() || (a != by_host->end() && *a < *b)) {
-      next = *a++;
-    } else {
-      next = *b++;
+  // The lists hold positions in the sorted routes, so taking the lowest head first keeps
+  // priority order across them.
+  std::array<std::span<const std::uint32_t>, 3> lists{
+      by_host, by_path_prefix_.candidates(request.path), std::span<const std::uint32_t>(fallback_)};
+  for (;;) {
+    std::span<const std::uint32_t>* lowest = nullptr;
+    for (auto& list : lists) {
+      if (!list.empty() && (lowest == nullptr || list.front() < lowest->front())) lowest = &list;
     }
+    if (lowest == nullptr) return nullptr;
+    const std::uint32_t next = lowest->front();
+    *lowest = lowest->subspan(1);
     if (routes_[next].rule.matches(request)) return &routes_[next];
   }
-  return nullptr;
 }
 
 const RouteTable* Snapshot::routes(std::string_view entry_point) const noexcept {

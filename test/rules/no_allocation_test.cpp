@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "berth/rules/path_index.hpp"
 #include "berth/rules/rule.hpp"
 #include "request.hpp"
 #include "support/allocation_counter.hpp"
@@ -64,4 +65,16 @@ TEST_CASE("matching allocates nothing, whatever the matchers") {
 TEST_CASE("the allocation counter sees allocations") {
   std::vector<std::string> sink;
   CHECK(berth::test::count_allocations([&] { sink.emplace_back(100, 'x'); }) >= 1);
+}
+
+TEST_CASE("looking up the path index allocates nothing") {
+  const berth::rules::PathPrefixIndex index({{"/", 0}, {"/api", 1}, {"/api/v2", 2}, {"/a b", 3}});
+  std::size_t found = 0;
+  const std::size_t allocations = berth::test::count_allocations([&] {
+    for (std::string_view path : {"/api/v2/users", "/a%20b", "/other", ""}) {
+      found += index.candidates(path).size();
+    }
+  });
+  CHECK(allocations == 0);
+  CHECK(found == 3 + 2 + 1);
 }

@@ -440,6 +440,29 @@ TEST_CASE("required_hosts lists the hosts every match needs") {
   CHECK(must_compile(row.rule).required_hosts() == row.hosts);
 }
 
+TEST_CASE("required_path_prefixes lists the path prefixes every match needs") {
+  struct Row {
+    std::string_view rule;
+    std::vector<std::string> prefixes;
+  };
+  const auto row = GENERATE(values<Row>({
+      {"PathPrefix(`/api`)", {"/api"}},
+      {"Path(`/exact`)", {"/exact"}},
+      {"pathprefix(`/a`) && Method(`GET`)", {"/a"}},
+      {"Host(`a`) && PathPrefix(`/a`)", {"/a"}},
+      {"Path(`/b`) || PathPrefix(`/a`) || Path(`/b`)", {"/a", "/b"}},
+      {"PathPrefix(`/a`) && PathPrefix(`/ab`)", {"/ab"}},
+      {"(PathPrefix(`/a`) || PathPrefix(`/b`)) && Header(`X`, `y`)", {"/a", "/b"}},
+      {"PathPrefix(`/a%20b`)", {"/a%20b"}},
+      {"PathPrefix(`/a`) || Host(`x`)", {}},
+      {"!PathPrefix(`/a`)", {}},
+      {"PathRegexp(`^/a`)", {}},
+      {"Host(`a`)", {}},
+  }));
+  CAPTURE(row.rule);
+  CHECK(must_compile(row.rule).required_path_prefixes() == row.prefixes);
+}
+
 TEST_CASE("a rule keeps its text and its default priority is the text length") {
   const Rule rule = must_compile("Host(`a.example`)");
   CHECK(rule.text() == "Host(`a.example`)");

@@ -143,6 +143,51 @@ TEST_CASE("the best priority wins among host candidates and the fallback list") 
   CHECK(matched(s, "web", c.host, c.path) == c.expected);
 }
 
+TEST_CASE("the host and path indexes pick the same route as trying every route in order") {
+  // Hosts, path prefixes, both, neither, nested prefixes and priorities that interleave the lists.
+  const std::vector<std::string_view> rules = {
+      "Host(`a`)",
+      "Host(`a`) && PathPrefix(`/api`)",
+      "PathPrefix(`/`)",
+      "PathPrefix(`/api`)",
+      "PathPrefix(`/api/v2`) && Method(`GET`)",
+      "Path(`/api/v2/exact`)",
+      "PathPrefix(`/b`) || Path(`/c`)",
+      "PathPrefix(`/api`) || Host(`b`)",
+      "PathRegexp(`^/re`)",
+      "Host(`*.wild`)",
+      "Host(`b`) || PathPrefix(`/hb`)",
+      "!PathPrefix(`/api`)",
+  };
+  config::Configuration conf;
+  conf.http.services["svc@docker"] = load_balancer({{"http://10.0.0.1:80", 1}});
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    // Priorities chosen so that neither rule length nor list membership decides the order.
+    conf.http.routers["r" + std::to_string(i) + "@docker"] =
+        router(std::string(rules[i]), "svc", static_cast<std::int64_t>(1 + (i * 7) % rules.size()));
+  }
+  const auto result = runtime::build_snapshot(conf, options());
+  REQUIRE(result.errors.empty());
+  const auto* table = result.snapshot->routes("web");
+  REQUIRE(table != nullptr);
+
+  for (std::string_view host : {"a", "b", "x.wild", "none"}) {
+    for (std::string_view path :
+         {"/", "/api", "/api/v2/x", "/api/v2/exact", "/b", "/c", "/hb", "/re", "/other", "/ap"}) {
+      const rules::RequestView view = request(host, path);
+      const runtime::Route* expected = nullptr;
+      for (const auto& route : table->routes()) {
+        if (route.rule.matches(view)) {
+          expected = &route;
+          break;
+        }
+      }
+      CAPTURE(host, path);
+      CHECK(table->match(view) == expected);
+    }
+  }
+}
+
 TEST_CASE("priority defaults to the rule length and routes with equal priority sort by name") {
   config::Configuration conf;
   conf.http.services["svc@docker"] = load_balancer({{"http://10.0.0.1:80", 1}});

@@ -97,6 +97,17 @@ class Rule {
   ///   Host(`a`) && Host(`b`) (can never match)  -> {}
   const std::vector<std::string>& required_hosts() const noexcept { return required_hosts_; }
 
+  /// Prefixes, as written in the rule, one of which the routing path must start with for the rule
+  /// to match (from Path() and PathPrefix() matchers that every match needs); empty when any path
+  /// can match. Sorted, unique. For a path index, as required_hosts() is for a host index.
+  ///   PathPrefix(`/a`) && Method(`GET`)            -> {/a}
+  ///   Path(`/a`) || PathPrefix(`/b`)              -> {/a, /b}
+  ///   PathPrefix(`/a`) && PathPrefix(`/ab`)       -> {/ab} (the most selective operand)
+  ///   PathPrefix(`/a`) || Host(`x`), !PathPrefix(`/a`), PathRegexp(`/a`) -> {}
+  const std::vector<std::string>& required_path_prefixes() const noexcept {
+    return required_path_prefixes_;
+  }
+
   /// Traefik's default priority: the length of the rule text.
   std::int64_t default_priority() const noexcept { return static_cast<std::int64_t>(text_.size()); }
 
@@ -105,6 +116,7 @@ class Rule {
   std::string text_;
   std::shared_ptr<const Matcher> matcher_;
   std::vector<std::string> required_hosts_;
+  std::vector<std::string> required_path_prefixes_;
 };
 
 /// Parses and compiles a rule; every problem is returned as a RuleError, nothing throws.

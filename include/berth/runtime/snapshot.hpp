@@ -16,6 +16,7 @@
 
 #include "berth/config/diagnostic.hpp"
 #include "berth/config/dynamic.hpp"
+#include "berth/rules/path_index.hpp"
 #include "berth/rules/rule.hpp"
 #include "berth/runtime/health.hpp"
 #include "berth/runtime/sticky.hpp"
@@ -117,7 +118,10 @@ class RouteTable {
     }
   };
   std::vector<Route> routes_;
+  /// Every route is in one of three lists of positions: by a host its rule needs, else by a path
+  /// prefix it needs, else in the fallback list that every request scans.
   std::unordered_map<std::string, std::vector<std::uint32_t>, Hash, std::equal_to<>> by_host_;
+  rules::PathPrefixIndex by_path_prefix_;
   std::vector<std::uint32_t> fallback_;
 };
 
