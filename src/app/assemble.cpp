@@ -60,6 +60,24 @@ EntryPointPlan plan_entry_points(const config::StaticConfiguration& configuratio
   return plan;
 }
 
+config::Configuration internal_services(const config::StaticConfiguration& configuration,
+                                        const std::string& internal_url) {
+  config::Configuration internal;
+  internal.http.services["noop"].kind = config::LoadBalancer{};
+  config::Server server;
+  server.url = internal_url;
+  config::LoadBalancer api_server;
+  api_server.servers.push_back(std::move(server));
+  const auto add = [&](const char* name, bool enabled) {
+    if (enabled) internal.http.services[name].kind = api_server;
+  };
+  add("api", configuration.api.has_value());
+  add("dashboard", configuration.api && configuration.api->dashboard);
+  add("ping", configuration.ping.has_value());
+  add("prometheus", configuration.metrics.prometheus.has_value());
+  return internal;
+}
+
 Assembly assemble(std::span<const ProviderOutput> outputs) {
   Assembly assembly;
   for (const ProviderOutput& output : outputs) {

@@ -8,11 +8,11 @@
 namespace berth::app {
 
 Controller::Controller(const config::StaticConfiguration& static_configuration, EntryPointPlan plan,
-                       proxy::Server& proxy, api::Server* api)
+                       proxy::Server& proxy, std::vector<api::Server*> apis)
     : static_configuration_(static_configuration),
       plan_(std::move(plan)),
       proxy_(proxy),
-      api_(api) {}
+      apis_(std::move(apis)) {}
 
 void Controller::update(ProviderOutput output, std::vector<labels::ContainerDecision> containers) {
   const std::lock_guard lock(mutex_);
@@ -62,12 +62,12 @@ void Controller::apply() {
             assembly.configuration.http.services.size(),
             assembly.configuration.http.middlewares.size());
 
-  if (api_ != nullptr) {
+  if (!apis_.empty()) {
     auto state = std::make_shared<api::State>(
         make_api_state(static_configuration_, assembly, build, containers_));
     state->reloads = reloads_;
     state->updated = std::chrono::system_clock::now();
-    api_->update(std::move(state));
+    for (api::Server* api : apis_) api->update(state);
   }
 }
 

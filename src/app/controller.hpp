@@ -21,9 +21,10 @@ namespace berth::app {
 
 class Controller {
  public:
-  /// `api` may be null when no API server runs.
+  /// Every applied configuration is shown by each of `apis` (the `traefik` entry point's server
+  /// and the internal one behind api@internal; either may be absent).
   Controller(const config::StaticConfiguration& static_configuration, EntryPointPlan plan,
-             proxy::Server& proxy, api::Server* api);
+             proxy::Server& proxy, std::vector<api::Server*> apis);
 
   /// Replaces one provider's output and applies the result. `containers` are the Docker provider's
   /// decisions (empty for other providers).
@@ -39,7 +40,7 @@ class Controller {
   const config::StaticConfiguration& static_configuration_;
   const EntryPointPlan plan_;
   proxy::Server& proxy_;
-  api::Server* api_;
+  const std::vector<api::Server*> apis_;
   runtime::HealthRegistry health_;
   /// Rate-limit buckets, in-flight counts and breakers, kept while a middleware stays unchanged.
   middleware::StateRegistry middleware_state_;

@@ -86,11 +86,13 @@ proxy::ServerOptions proxy_options(const config::StaticConfiguration& configurat
   return options;
 }
 
+/// `with_api`: whether this server answers /api and the dashboard (the `traefik` entry point's
+/// server does only with api.insecure; the internal one whenever the API is on).
 api::ServerOptions api_options(const config::StaticConfiguration& configuration,
-                               const std::string& entry_point) {
+                               std::string address, bool with_api) {
   api::ServerOptions options;
-  options.address = configuration.entry_points.at(entry_point).address;
-  options.api = configuration.api && configuration.api->insecure;
+  options.address = std::move(address);
+  options.api = with_api;
   options.dashboard = options.api && configuration.api->dashboard;
   if (configuration.api) options.base_path = configuration.api->base_path;
   options.ping = configuration.ping.has_value();
@@ -160,10 +162,17 @@ int run(const config::StaticConfiguration& configuration) {
 
   std::unique_ptr<proxy::Server> proxy;
   std::unique_ptr<api::Server> api;
+  std::unique_ptr<api::Server> internal_api;  ///< behind routers that use api@internal & co.
   try {
     proxy = std::make_unique<proxy::Server>(proxy_options(configuration, plan));
     if (plan.internal) {
-      api = std::make_unique<api::Server>(api_options(configuration, *plan.internal));
+      api = std::make_unique<api::Server>(
+          api_options(configuration, configuration.entry_points.at(*plan.internal).address,
+                      configuration.api && configuration.api->insecure));
+    }
+    if (configuration.api || configuration.ping || configuration.metrics.prometheus) {
+      internal_api = std::make_unique<api::Server>(
+          api_options(configuration, "127.0.0.1:0", configuration.api.has_value()));
     }
   } catch (const std::exception& error) {
     // Asio reports resolve and bind failures without the address, so name them all here.
@@ -176,9 +185,15 @@ int run(const config::StaticConfiguration& configuration) {
     return 1;
   }
 
-  Controller controller(configuration, plan, *proxy, api.get());
+  std::vector<api::Server*> apis;
+  for (const auto& server : {api.get(), internal_api.get()}) {
+    if (server != nullptr) {
+      server->start();
+      apis.push_back(server);
+    }
+  }
+  Controller controller(configuration, plan, *proxy, std::move(apis));
   proxy->start();
-  if (api) api->start();
   // The bound port, not the configured one, so that ":0" (tests, benchmarks) can be found.
   for (const auto& [name, entry_point] : configuration.entry_points) {
     const std::optional<std::uint16_t> port =
@@ -186,7 +201,9 @@ int run(const config::StaticConfiguration& configuration) {
     log::info("berth", "entry point {} listening on {} (port {})", name, entry_point.address,
               port.value_or(0));
   }
-  controller.update(ProviderOutput{"internal", {}, {}});
+  const std::string internal_url =
+      internal_api ? fmt::format("http://127.0.0.1:{}", internal_api->port()) : std::string{};
+  controller.update(ProviderOutput{"internal", internal_services(configuration, internal_url), {}});
 
   std::unique_ptr<docker::Client> docker_client;
   std::unique_ptr<docker::Provider> docker_provider;
@@ -222,12 +239,15 @@ int run(const config::StaticConfiguration& configuration) {
   sigwait(&signals, &received);
   log::info("berth", "{} received, shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");
 
-  if (api) api->begin_shutdown();
+  for (const auto& server : {api.get(), internal_api.get()}) {
+    if (server != nullptr) server->begin_shutdown();
+  }
   std::this_thread::sleep_for(accept_grace_period(configuration));
   if (docker_provider) docker_provider->stop();
   if (file_provider) file_provider->stop();
   proxy->stop(grace_period(configuration));
   if (api) api->stop();
+  if (internal_api) internal_api->stop();
   return 0;
 }
 

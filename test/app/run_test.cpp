@@ -80,7 +80,7 @@ struct Cluster {
 
   /// Ready once berth logs a configuration that ends with `applied`.
   explicit Cluster(std::vector<std::string> extra_flags = {}, const std::string& extra_routers = {},
-                   const std::string& applied = "1 routers, 1 services") {
+                   const std::string& applied = "1 routers,") {
     const std::uint16_t first = start_backend(backends, "one");
     const std::uint16_t second = start_backend(backends, "two");
     const auto file = dir.path / "dynamic.yml";
@@ -174,7 +174,7 @@ TEST_CASE("Docker routers use file services and file routers use Docker middlewa
       "      service: app\n"
       "      middlewares: [via@docker]\n";
   Cluster cluster({"--providers.docker=true", "--providers.docker.endpoint=" + daemon.endpoint()},
-                  file_router, "4 routers, 2 services, 1 middlewares");
+                  file_router, "4 routers,");
 
   berth::test::HttpClient client("127.0.0.1", cluster.web);
   auto docker_to_file = client.get("/", {{"Host", "dock.test"}});
@@ -194,4 +194,63 @@ TEST_CASE("Docker routers use file services and file routers use Docker middlewa
   CHECK(router->status == 200);
   CHECK_THAT(router->body, Catch::Contains("\"status\":\"disabled\""));
   CHECK_THAT(router->body, Catch::Contains("missing@file"));
+}
+
+TEST_CASE("api@internal serves the API and dashboard only through a router, behind basicauth") {
+  TempDir dir;
+  const auto file = dir.path / "dynamic.yml";
+  // sam:secret; the ping router's longer rule gives it the higher priority.
+  std::ofstream(file) << "http:\n"
+                         "  routers:\n"
+                         "    dashboard:\n"
+                         "      rule: Host(`berth.test`)\n"
+                         "      service: api@internal\n"
+                         "      middlewares: [auth]\n"
+                         "    health:\n"
+                         "      rule: Host(`berth.test`) && Path(`/ping`)\n"
+                         "      service: ping@internal\n"
+                         "  middlewares:\n"
+                         "    auth:\n"
+                         "      basicAuth:\n"
+                         "        users: ['sam:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=']\n";
+  auto started =
+      ChildProcess::start(BERTH_BINARY,
+                          {"--entrypoints.web.address=127.0.0.1:0",
+                           "--entrypoints.traefik.address=127.0.0.1:0", "--api=true", "--ping=true",
+                           "--log.level=INFO", "--providers.file.filename=" + file.string()},
+                          {}, ChildProcess::Stderr::capture);
+  REQUIRE(started);
+  ChildProcess& berth = *started;
+  const std::uint16_t traefik = entry_point_port(berth, "traefik");
+  const std::uint16_t web = entry_point_port(berth, "web");
+  REQUIRE(berth.read_until_contains("2 routers,", 10s));
+
+  berth::test::HttpClient client("127.0.0.1", web);
+  auto refused = client.get("/api/http/routers", {{"Host", "berth.test"}});
+  REQUIRE(refused);
+  CHECK(refused->status == 401);
+
+  const berth::test::Headers authorized = {{"Host", "berth.test"},
+                                           {"Authorization", "Basic c2FtOnNlY3JldA=="}};
+  auto routers = client.get("/api/http/routers", authorized);
+  REQUIRE(routers);
+  CHECK(routers->status == 200);
+  CHECK_THAT(routers->body, Catch::Contains("\"name\":\"dashboard@file\""));
+  auto service = client.get("/api/http/services/api@internal", authorized);
+  REQUIRE(service);
+  CHECK(service->status == 200);
+  auto dashboard = client.get("/dashboard/", authorized);
+  REQUIRE(dashboard);
+  CHECK(dashboard->status == 200);
+  CHECK_THAT(dashboard->body, Catch::Contains("<html"));
+
+  auto ping = client.get("/ping", {{"Host", "berth.test"}});
+  REQUIRE(ping);
+  CHECK(ping->status == 200);
+  CHECK(ping->body == "OK");
+
+  // Without api.insecure the `traefik` entry point has ping, and no API.
+  auto direct = http_get("127.0.0.1", traefik, "/api/http/routers", 5s);
+  REQUIRE(direct);
+  CHECK(direct->status == 404);
 }
