@@ -120,13 +120,14 @@ void strip_forwarded_headers(http::fields& fields) {
 
 void prepare_upstream_request(http::request_header<>& request, const ForwardContext& context) {
   // Absolute-form and origin-form both leave as origin-form; the upstream is ours, never the URL's.
-  if (context.path_prefix.empty()) {
+  const bool has_path = !context.origin.empty() && context.origin.front() == '/';
+  if (context.path_prefix.empty() && has_path) {
     request.target(context.origin);
   } else {
-    std::string target(context.path_prefix);
-    if (target.back() == '/' && !context.origin.empty() && context.origin.front() == '/') {
-      target.pop_back();
-    }
+    // "http://h?q" has an empty path, which the origin form writes as "/".
+    std::string target(context.path_prefix.empty() ? "/" : context.path_prefix);
+    if (target.back() == '/' && has_path) target.pop_back();
+    if (target.back() != '/' && !has_path) target.push_back('/');
     target.append(context.origin);
     request.target(target);
   }

@@ -141,13 +141,22 @@ TEST_CASE("upstream requests get X-Forwarded-* like Traefik, replacing untrusted
   CHECK(h.count("X-Forwarded-For") == 1);
 }
 
-TEST_CASE("a preserved server path prefixes the target") {
+TEST_CASE("the upstream target is origin-form, under a preserved server path") {
+  struct Case {
+    std::string_view origin;  // from split_target: "?q" for "http://h?q"
+    std::string_view path_prefix;
+    std::string_view expected;
+  };
+  const auto c = GENERATE(Case{"/x?y", "", "/x?y"}, Case{"?q", "", "/?q"},
+                          Case{"/x?y", "/base/", "/base/x?y"}, Case{"/x", "/base", "/base/x"},
+                          Case{"?q", "/base", "/base/?q"}, Case{"?q", "/base/", "/base/?q"});
   auto h = header({{"Host", "a"}});
   ForwardContext context;
   context.client_ip = "10.1.1.1";
   context.host = "a";
-  context.origin = "/x?y";
-  context.path_prefix = "/base/";
+  context.origin = c.origin;
+  context.path_prefix = c.path_prefix;
   prepare_upstream_request(h, context);
-  CHECK(h.target() == "/base/x?y");
+  CAPTURE(c.origin, c.path_prefix);
+  CHECK(h.target() == c.expected);
 }
