@@ -18,6 +18,19 @@ TARGET_ORDER = ["direct", "berth", "berth-sticky", "nginx", "haproxy", "haproxy-
                 "traefik"]
 PROXY_ORDER = ["berth", "nginx", "haproxy", "caddy", "traefik"]
 BODY_TEXT = {"tiny": "tiny (3 B)", "16k": "16 KiB"}
+TLS_MODES = [
+    ("keepalive", "Requests over TLS keep-alive", "req/s", "µs/req",
+     "wrk, 64 connections opened once, tiny body."),
+    ("full", "New TLS connections, full handshake", "connections/s", "µs/conn",
+     "ab, 64 concurrent, one request per connection (HTTP/1.0, the proxy closes). ab never "
+     "offers a session, so every connection makes a full handshake: ECDHE and a signature with "
+     "the certificate's key. ab reports whole milliseconds."),
+    ("resumed", "New TLS connections, resumed session", "connections/s", "µs/conn",
+     "wrk with `Connection: close`, 64 connections, one request each. wrk keeps its last session "
+     "across connections (`SSL_shutdown` then `SSL_clear`) and offers it again, so where the "
+     "proxy resumes sessions (table below) these are resumed handshakes (TLS 1.3 PSK with "
+     "ECDHE, no signature)."),
+]
 
 
 def read_tsv(path):
@@ -61,11 +74,14 @@ def load(work):
     throughput = collections.defaultdict(dict)  # (target, conns, body) -> {run: Run}
     routing = collections.defaultdict(dict)  # (proxy, kind, count) -> {run: Run}
     memory = collections.defaultdict(lambda: collections.defaultdict(list))  # proxy -> metric
+    tls = collections.defaultdict(dict)  # (proxy, mode) -> {run: Run}
     for row in read_tsv(os.path.join(work, "results.tsv")):
         if row[0] == "throughput":
             throughput[(row[1], int(row[2]), row[3])][int(row[4])] = Run(row[5:])
         elif row[0] == "routing":
             routing[(row[1], row[2], int(row[3]))][int(row[4])] = Run(row[5:])
+        elif row[0] == "tls":
+            tls[(row[1], row[2])][int(row[3])] = Run(row[4:])
         elif row[0] == "memory":
             proxy, metric, rss, pss, count = row[1], row[3], int(row[4]), int(row[5]), int(row[6])
             if metric == "idle":
@@ -74,7 +90,7 @@ def load(work):
             else:
                 memory[proxy][metric].append(rss * 1024 / count)
                 memory[proxy][metric + "_pss"].append(pss * 1024 / count)
-    return throughput, routing, memory
+    return throughput, routing, memory, tls
 
 
 def section_machine(meta, out):
@@ -227,6 +243,58 @@ def section_routing(routing, work, out):
     out.append("")
 
 
+def section_tls(meta, tls, work, out):
+    if not tls:
+        return
+    out.append("## TLS\n")
+    out.append(f"Every proxy terminates TLS 1.3 with the same self-signed certificate made for "
+               f"this run ({meta.get('tls_key', '?')}), in front of the backends of the "
+               f"throughput section (two, round robin, plain HTTP with keep-alive). "
+               f"`berth ÷ this` is berth's figure divided by this proxy's (median of per-run "
+               f"ratios); `CPU` and `µs` are the proxy's CPU time as in the throughput section. "
+               f"The client (wrk or ab) does its half of every handshake on the load CPU, so it "
+               f"may be the limit: µs per connection is the figure it disturbs least.\n")
+    proxies = sorted({p for (p, _) in tls},
+                     key=lambda p: PROXY_ORDER.index(p) if p in PROXY_ORDER else 9)
+    for mode, title, rate, cost, how in TLS_MODES:
+        if not any((p, mode) in tls for p in proxies):
+            continue
+        berth = tls.get(("berth", mode), {})
+        out.append(f"### {title}\n")
+        out.append(how + "\n")
+        out.append(f"| proxy | {rate} | berth ÷ this | p50 ms | p99 ms | CPU | {cost} | errors | "
+                   f"{rate} min–max |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for proxy in [p for p in proxies if (p, mode) in tls]:
+            runs = tls[(proxy, mode)]
+            values = list(runs.values())
+            rps = [r.rps for r in values]
+            ratio = paired_ratio(berth, runs) if berth and proxy != "berth" else None
+            errors = sum(max(r.errors, 0) for r in values)
+            failed = sum(1 for r in values if r.errors < 0)
+            label = f"**{proxy}**" if proxy == "berth" else proxy
+            out.append(
+                f"| {label} | {fmt(median(rps))} | {fmt(ratio, 2, '×')} | "
+                f"{fmt(median([r.p50 for r in values]), 2)} | "
+                f"{fmt(median([r.p99 for r in values]), 2)} | "
+                f"{fmt(median([r.cpu for r in values if r.cpu is not None]), 0, ' %')} | "
+                f"{fmt(median([r.us for r in values if r.us is not None]), 1)} | "
+                f"{errors}{f' ({failed} runs failed)' if failed else ''} | "
+                f"{fmt(min(rps))}–{fmt(max(rps))} |")
+        out.append("")
+    params = read_tsv(os.path.join(work, "tls-params.tsv"))
+    if params:
+        out.append("What each proxy negotiated with `openssl s_client` (OpenSSL's defaults, as wrk "
+                   "and ab use), whether it refused a TLS 1.2 handshake, and whether a second "
+                   "connection offering the first one's session was resumed:\n")
+        out.append("| proxy | protocol and cipher | key exchange | refuses TLS 1.2 | "
+                   "resumes a session |")
+        out.append("|---|---|---|---|---|")
+        for name, cipher, group, refuses, resumed in params:
+            out.append(f"| {name} | {cipher} | {group} | {refuses} | {resumed} |")
+        out.append("")
+
+
 def section_memory(meta, memory, work, out):
     if not memory:
         return
@@ -333,6 +401,10 @@ def section_commands(work, out):
                "perf report --stdio --sort dso / --sort dso,symbol")
     out.append("syscalls: strace -c -f -p <each pid of the proxy>, stopped with SIGINT after "
                "one wrk run")
+    if os.path.exists(os.path.join(work, "tls-params.tsv")):
+        out.append("tls check: printf 'GET /tiny HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' | "
+                   "openssl s_client -connect 127.0.0.1:PORT -ign_eof -sess_out FILE, then the "
+                   "same with -sess_in FILE")
     out.append("```\n")
     conf = os.path.join(work, "conf")
     if os.path.isdir(conf):
@@ -352,12 +424,13 @@ def main():
     args = parser.parse_args()
     meta = {row[0]: row[1] for row in read_tsv(os.path.join(args.work, "meta.tsv"))
             if len(row) > 1}
-    throughput, routing, memory = load(args.work)
+    throughput, routing, memory, tls = load(args.work)
     out = []
     section_machine(meta, out)
     section_targets(meta, throughput, routing, memory, out)
     section_throughput(throughput, out)
     section_routing(routing, args.work, out)
+    section_tls(meta, tls, args.work, out)
     section_memory(meta, memory, args.work, out)
     section_profile(args.work, out)
     section_syscalls(args.work, out)

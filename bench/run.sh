@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# berth's benchmark harness: throughput/latency, memory and routing scale of berth against a direct
-# backend, nginx, HAProxy, Caddy and (given by path) Traefik, all on 127.0.0.1, every figure the
-# median of several runs, every comparison made inside this one run. See docs/benchmarks.md.
+# berth's benchmark harness: throughput/latency, memory, routing scale and TLS of berth against a
+# direct backend, nginx, HAProxy, Caddy and (given by path) Traefik, all on 127.0.0.1, every figure
+# the median of several runs, every comparison made inside this one run. See docs/benchmarks.md.
 #
-#   bench/run.sh [--quick] [--sections throughput,memory,routing] [--runs N] [--duration S]
+#   bench/run.sh [--quick] [--sections throughput,memory,routing,tls] [--runs N] [--duration S]
 #                [--proxies berth,nginx,haproxy,caddy] [--out FILE] [--no-pin] [--no-perf] [--keep]
 #
 # Environment: BERTH_BIN (default build/release/src/app/berth), TRAEFIK_BIN (optional),
-# BENCH_PORT_BASE (default 24000), BENCH_PROXY_CPUS / BENCH_LOAD_CPUS (default 0 / 1).
+# BENCH_PORT_BASE (default 24000), BENCH_PROXY_CPUS / BENCH_LOAD_CPUS (default 0 / 1),
+# BENCH_TLS_KEY (ec: P-256, the default, or rsa: RSA 2048; the tls section's certificate).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,6 +59,7 @@ if [ "$mode" = quick ]; then
   mem_conns=2000
   mem_ws=200
   budget=180
+  tls_budget=150
 else
   : "${runs:=3}" "${duration:=5}"
   conns_list=(64 256)
@@ -66,6 +68,7 @@ else
   mem_conns=10000
   mem_ws=1000
   budget=900
+  tls_budget=360
 fi
 if ! [[ "$runs" =~ ^[0-9]+$ ]] || [ "$runs" -lt 3 ]; then
   echo "bench: --runs must be a number of at least 3 (every figure is a median)" >&2; exit 2
@@ -75,8 +78,18 @@ if ! [[ "$duration" =~ ^[0-9]+$ ]] || [ "$duration" -lt 1 ]; then
 fi
 has_section() { [[ ",$sections," == *",$1,"* ]]; }
 for s in ${sections//,/ }; do
-  case "$s" in throughput|routing|memory) ;; *) echo "bench: unknown section '$s'" >&2; exit 2 ;; esac
+  case "$s" in
+    throughput|routing|memory|tls) ;;
+    *) echo "bench: unknown section '$s'" >&2; exit 2 ;;
+  esac
 done
+# The TLS section is not in the default list: it would make the quick run outgrow its 3 minutes.
+if has_section tls; then budget=$((budget + tls_budget)); fi
+tls_key=${BENCH_TLS_KEY:-ec}
+case "$tls_key" in
+  ec|rsa) ;;
+  *) echo "bench: BENCH_TLS_KEY must be ec or rsa, not '$tls_key'" >&2; exit 2 ;;
+esac
 
 berth_bin=${BERTH_BIN:-$root/build/release/src/app/berth}
 traefik_bin=${TRAEFIK_BIN:-}
@@ -96,7 +109,9 @@ else
 fi
 
 missing=()
-for tool in wrk nginx haproxy caddy python3 curl taskset setsid pgrep; do
+tools=(wrk nginx haproxy caddy python3 curl taskset setsid pgrep)
+if has_section tls; then tools+=(openssl ab); fi
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -230,6 +245,8 @@ quoted() {
 note() { echo "$*" >>"$work/notes.txt"; echo "bench: $*" >&2; }
 log() { printf '[%3ds] %s\n' "$((SECONDS - start_seconds))" "$*" >&2; }
 
+# curl's options for https:// URLs: trust the tls section's certificate once it exists.
+curl_tls=()
 # wait_http NAME PID URL [HOST]: until URL answers 200 (the process must stay alive), 20 s at most.
 wait_http() {
   local name=$1 pg=$2 url=$3 host=${4:-} i code
@@ -239,7 +256,8 @@ wait_http() {
       tail -n 20 "$work/log/$name.log" >&2
       return 1
     fi
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 ${host:+-H "Host: $host"} "$url" || true)
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "${curl_tls[@]}" \
+      ${host:+-H "Host: $host"} "$url" || true)
     if [ "$code" = 200 ]; then return 0; fi
     sleep 0.1
   done
@@ -300,9 +318,15 @@ http {
 EOF
 }
 # nginx as the proxy: round robin, upstream keep-alive (needs HTTP/1.1 and an empty Connection
-# header, or nginx closes every upstream connection), WebSocket upgrades passed through.
+# header, or nginx closes every upstream connection), WebSocket upgrades passed through. Given a
+# TLS_DIR, it terminates TLS 1.3 only (nginx 1.22 would offer 1.0 to 1.2 alone by default) with the
+# certificate there, and keeps its default session tickets.
 conf_nginx() {
-  local listen=$1 b1=$2 b2=$3 name=$4
+  local listen=$1 b1=$2 b2=$3 name=$4 tls_dir=${5:-} tls_lines=""
+  if [ -n "$tls_dir" ]; then
+    tls_lines="ssl_certificate $tls_dir/cert.pem; ssl_certificate_key $tls_dir/key.pem;
+    ssl_protocols TLSv1.3;"
+  fi
   cat <<EOF
 worker_processes $proxy_threads;
 daemon off;
@@ -326,7 +350,8 @@ http {
     keepalive_timeout 300s;
   }
   server {
-    listen 127.0.0.1:$listen backlog=4096;
+    listen 127.0.0.1:$listen${tls_dir:+ ssl} backlog=4096;
+    $tls_lines
     location / {
       proxy_pass http://backends;
       proxy_http_version 1.1;
@@ -342,9 +367,9 @@ http {
 EOF
 }
 # HAProxy: round robin, server-side connection reuse (its default, "http-reuse safe"), optional
-# insert-mode sticky cookie.
+# insert-mode sticky cookie; given a TLS_DIR, TLS 1.3 with the certificate there (key appended).
 conf_haproxy() {
-  local listen=$1 b1=$2 b2=$3 sticky=$4
+  local listen=$1 b1=$2 b2=$3 sticky=$4 tls_dir=${5:-}
   cat <<EOF
 global
   nbthread $proxy_threads
@@ -359,7 +384,7 @@ defaults
   timeout http-keep-alive 300s
   timeout tunnel 300s
 frontend web
-  bind 127.0.0.1:$listen
+  bind 127.0.0.1:$listen${tls_dir:+ ssl crt $tls_dir/bundle.pem ssl-min-ver TLSv1.3}
   default_backend backends
 backend backends
   balance roundrobin
@@ -397,9 +422,11 @@ http://127.0.0.1:$listen {
 }
 EOF
 }
-# berth and Traefik read the same Traefik dynamic configuration.
+# berth and Traefik read the same Traefik dynamic configuration. Given a TLS_DIR, the router takes
+# TLS only, with the certificate there as the only and the default one (wrk sends 127.0.0.1 as its
+# server name) and TLS 1.3 as the least version.
 conf_dynamic() {
-  local b1=$1 b2=$2 sticky=$3
+  local b1=$1 b2=$2 sticky=$3 tls_dir=${4:-}
   cat <<EOF
 http:
   routers:
@@ -407,6 +434,9 @@ http:
       rule: "PathPrefix(\`/\`)"
       service: bench
       entryPoints: [web]
+EOF
+  if [ -n "$tls_dir" ]; then echo "      tls: {}"; fi
+  cat <<EOF
   services:
     bench:
       loadBalancer:
@@ -419,22 +449,40 @@ EOF
           - url: "http://127.0.0.1:$b1"
           - url: "http://127.0.0.1:$b2"
 EOF
+  if [ -n "$tls_dir" ]; then
+    cat <<EOF
+tls:
+  certificates:
+    - certFile: $tls_dir/cert.pem
+      keyFile: $tls_dir/key.pem
+  stores:
+    default:
+      defaultCertificate:
+        certFile: $tls_dir/cert.pem
+        keyFile: $tls_dir/key.pem
+  options:
+    default:
+      minVersion: VersionTLS13
+EOF
+  fi
 }
 
-# start_proxy KIND NAME LISTEN B1 B2 STICKY [DYNAMIC_FILE]: starts one proxy instance; sets $pid.
+# start_proxy KIND NAME LISTEN B1 B2 STICKY [DYNAMIC_FILE [TLS_DIR]]: starts one proxy instance
+# (serving TLS with the certificate in TLS_DIR when given); sets $pid.
 start_proxy() {
-  local kind=$1 name=$2 listen=$3 b1=$4 b2=$5 sticky=$6 dynamic=${7:-}
+  local kind=$1 name=$2 listen=$3 b1=$4 b2=$5 sticky=$6 dynamic=${7:-} tls_dir=${8:-}
   local conf=$work/conf/$name
   case "$kind" in
     nginx)
-      conf_nginx "$listen" "$b1" "$b2" "$name" >"$conf.conf"
+      conf_nginx "$listen" "$b1" "$b2" "$name" "$tls_dir" >"$conf.conf"
       start "$name" "$proxy_cpus" nginx -e stderr -p "$work" -c "$conf.conf"
       ;;
     haproxy)
-      conf_haproxy "$listen" "$b1" "$b2" "$sticky" >"$conf.cfg"
+      conf_haproxy "$listen" "$b1" "$b2" "$sticky" "$tls_dir" >"$conf.cfg"
       start "$name" "$proxy_cpus" haproxy -db -f "$conf.cfg"
       ;;
     caddy)
+      [ -z "$tls_dir" ] || die "the harness has no TLS configuration for Caddy"
       conf_caddy "$listen" "$b1" "$b2" >"$conf.Caddyfile"
       start "$name" "$proxy_cpus" env GOMAXPROCS="$proxy_threads" XDG_DATA_HOME="$work/caddy" \
         XDG_CONFIG_HOME="$work/caddy" HOME="$work" \
@@ -443,7 +491,7 @@ start_proxy() {
     berth|traefik)
       if [ -z "$dynamic" ]; then
         dynamic=$conf.yml
-        conf_dynamic "$b1" "$b2" "$sticky" >"$dynamic"
+        conf_dynamic "$b1" "$b2" "$sticky" "$tls_dir" >"$dynamic"
       fi
       local flags=(--entrypoints.web.address="127.0.0.1:$listen" \
         --providers.file.filename="$dynamic" --log.level=ERROR)
@@ -461,11 +509,23 @@ start_proxy() {
 # --- load -----------------------------------------------------------------------------------------
 # measure TSV_PREFIX PG URL CONNS [HEADER]: one wrk run; appends "prefix rps p50 p99 errors cpu% µs".
 measure() {
-  local prefix=$1 pg=$2 url=$3 conns=$4 header=${5:-} file ticks0=0 ticks1=0
-  file=$(mktemp "$work/log/wrk.XXXXXX")
+  local prefix=$1 pg=$2 url=$3 conns=$4 header=${5:-}
   local cmd=(wrk -t"$load_threads" -c"$conns" -d"${duration}s" --latency)
   if [ -n "$header" ]; then cmd+=(-H "$header"); fi
-  cmd+=("$url")
+  load_row "$prefix" "$pg" "${cmd[@]}" "$url"
+}
+# measure_new TSV_PREFIX PG URL CONNS: one ab run, one request per connection. ab never offers a
+# TLS session (wrk does, so it resumes), so over https every connection makes a full handshake.
+measure_new() {
+  load_row "$1" "$2" ab -q -r -c "$4" -t "$duration" "$3"
+}
+# load_row TSV_PREFIX PG COMMAND...: runs one wrk or ab command (pinned to the load CPUs) and
+# prints the row of measure.
+load_row() {
+  local prefix=$1 pg=$2 file ticks0=0 ticks1=0
+  shift 2
+  local cmd=("$@")
+  file=$(mktemp "$work/log/load.XXXXXX")
   if [ "$pin" = 1 ]; then cmd=(taskset -c "$load_cpus" "${cmd[@]}"); fi
   if [ "$pg" != - ]; then ticks0=$(group_ticks "$pg"); fi
   timeout $((duration + 20)) "${cmd[@]}" >"$file" 2>&1 || true
@@ -481,6 +541,8 @@ measure() {
     /^Requests\/sec:/ { rps = $2 }
     /Socket errors:/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
     /Non-2xx or 3xx responses:/ { errors += $5 }
+    /^Requests per second:/ { rps = $4 }
+    /^(Failed requests|Non-2xx responses):/ { errors += $3 }
     END {
       if (rps == "") { rps = 0; p50 = 0; p99 = 0; errors = -1 }
       cpu = "-"; us = "-"
@@ -502,7 +564,7 @@ warm() { # URL [HEADER]
 probe() {
   local headers code backend cookie size
   headers=$(mktemp "$work/log/probe.XXXXXX")
-  read -r code size < <(curl -s -o /dev/null -D "$headers" --max-time 5 \
+  read -r code size < <(curl -s -o /dev/null -D "$headers" --max-time 5 "${curl_tls[@]}" \
     ${2:+-H "$2"} -w '%{http_code} %{size_download}\n' "$1" || echo "000 0")
   backend=$(awk -F': ' 'tolower($1) == "x-backend" {gsub(/\r/, "", $2); print $2}' "$headers")
   cookie=$(awk -F': ' 'tolower($1) == "set-cookie" {split($2, a, ";"); print a[1]}' "$headers" |
@@ -539,6 +601,40 @@ check_target() {
   echo "$header"
 }
 
+# tls_check NAME PORT: the proxy at PORT serves the harness's certificate over TLS 1.3 and answers
+# 200; records the cipher and group it chose, whether it refuses TLS 1.2 and whether a second
+# connection that offers the first one's session resumes it.
+tls_request() { printf 'GET /tiny HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n'; }
+tls_check() {
+  local name=$1 listen=$2 first=$work/log/tls-$1-first.txt second=$work/log/tls-$1-second.txt
+  local session=$work/tls/$1.session protocol="" cipher="" group served resumed=no refuses=yes
+  # -ign_eof: read on until the server closes, so the session tickets sent after the handshake
+  # arrive.
+  tls_request | timeout 10 openssl s_client -connect "127.0.0.1:$listen" -ign_eof \
+    -sess_out "$session" >"$first" 2>&1 || true
+  read -r protocol cipher < <(sed -nE 's/^(New|Reused), (\S+), Cipher is (\S+).*/\2 \3/p' \
+    "$first" | head -n 1) || true
+  group=$(sed -nE 's/^Server Temp Key: ([^,]+).*/\1/p' "$first" | head -n 1)
+  served=$(openssl x509 -noout -fingerprint -sha256 <"$first" 2>/dev/null || true)
+  if [ "$protocol" != TLSv1.3 ] || ! grep -q '^HTTP/1\.[01] 200' "$first"; then
+    note "$name: no TLS 1.3 with a 200 answer (got '${protocol:-nothing}'; see $first)"; return 1
+  fi
+  if [ "$served" != "$tls_fingerprint" ]; then
+    note "$name: serves another certificate than the harness's"; return 1
+  fi
+  if [ -s "$session" ]; then
+    tls_request | timeout 10 openssl s_client -connect "127.0.0.1:$listen" -ign_eof \
+      -sess_in "$session" >"$second" 2>&1 || true
+    if grep -q '^Reused, TLSv1.3' "$second"; then resumed=yes; fi
+  fi
+  if timeout 10 openssl s_client -connect "127.0.0.1:$listen" -tls1_2 </dev/null \
+    >"$work/log/tls-$name-1.2.txt" 2>&1; then
+    refuses=no
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$protocol $cipher" "${group:--}" "$refuses" \
+    "$resumed" >>"$work/tls-params.tsv"
+}
+
 # --- machine and versions -------------------------------------------------------------------------
 {
   printf 'started\t%s\n' "$started_at"
@@ -573,7 +669,7 @@ log "mode $mode: ${runs} runs of ${duration}s each; proxy on CPU ${proxy_cpus}, 
 
 # --- section 1: throughput and latency ------------------------------------------------------------
 backend_ports=()
-if has_section throughput || has_section routing; then
+if has_section throughput || has_section routing || has_section tls; then
   next_port b1; next_port b2
   backend_ports=("$b1" "$b2")
   conf_backend "$b1" "$b2" >"$work/conf/backend-nginx.conf"
@@ -729,6 +825,70 @@ if has_section routing; then
     printf 'routing\t%s\t%s\t%s\t%s\n' "$kind" "$rule_kind" "$count" "$rss" >>"$work/routing-rss.tsv"
     stop "${route_pg[$t]}"
   done
+fi
+
+# --- section 6: TLS -------------------------------------------------------------------------------
+# Every proxy terminates TLS 1.3 with one certificate made for this run, in front of the same two
+# backends as above (plain HTTP, keep-alive, round robin).
+if has_section tls; then
+  tls_dir=$work/tls
+  mkdir -p "$tls_dir"
+  if [ "$tls_key" = rsa ]; then
+    key_args=(-newkey rsa:2048); key_text="RSA 2048"
+  else
+    key_args=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1); key_text="ECDSA P-256"
+  fi
+  req=(openssl req -x509 "${key_args[@]}" -sha256 -nodes -days 2 -subj /CN=bench.test
+    -addext "subjectAltName=DNS:bench.test,IP:127.0.0.1" -keyout "$tls_dir/key.pem"
+    -out "$tls_dir/cert.pem")
+  "${req[@]}" >"$work/log/openssl-req.log" 2>&1 ||
+    die "could not make the certificate (see $work/log/openssl-req.log)"
+  printf 'tls-certificate\t%s\n' "$(quoted "${req[@]}")" >>"$work/commands.tsv"
+  cat "$tls_dir/cert.pem" "$tls_dir/key.pem" >"$tls_dir/bundle.pem"
+  tls_fingerprint=$(openssl x509 -noout -fingerprint -sha256 -in "$tls_dir/cert.pem")
+  curl_tls=(--cacert "$tls_dir/cert.pem")
+  printf 'tls_key\t%s\n' "$key_text" >>"$work/meta.tsv"
+  printf 'version_openssl\t%s\n' "$(openssl version)" >>"$work/meta.tsv"
+  printf 'version_ab\t%s\n' "$(ab -V 2>&1 | sed -n 's/^This is //p' | head -n 1)" >>"$work/meta.tsv"
+
+  tls_targets=()
+  declare -A tls_url=() tls_pg=()
+  for kind in "${proxy_kinds[@]}"; do
+    if [ "$kind" = caddy ]; then continue; fi
+    name=tls-$kind
+    next_port listen
+    start_proxy "$kind" "$name" "$listen" "${backend_ports[0]}" "${backend_ports[1]}" 0 "" \
+      "$tls_dir"
+    url=https://127.0.0.1:$listen
+    if wait_http "$name" "$pid" "$url/tiny" && check_target "$name" "$url" 0 >/dev/null &&
+      tls_check "$kind" "$listen"; then
+      tls_targets+=("$kind"); tls_url[$kind]=$url; tls_pg[$kind]=$pid
+    else
+      note "$name left out of the TLS section"
+      stop "$pid"
+      if [ "$kind" = berth ]; then die "berth does not serve TLS; nothing to compare"; fi
+    fi
+  done
+  log "tls: warming up ${tls_targets[*]}"
+  for t in "${tls_targets[@]}"; do warm "${tls_url[$t]}/tiny"; done
+  n=${#tls_targets[@]}
+  for run in $(seq 1 "$runs"); do
+    # One mode at a time over all proxies, so that the figures a ratio pairs are measured close
+    # together.
+    for tls_mode in keepalive full resumed; do
+      log "tls run $run/$runs: $tls_mode"
+      for i in $(seq 0 $((n - 1))); do
+        t=${tls_targets[$(((i + run - 1) % n))]}
+        case "$tls_mode" in
+          keepalive) measure "tls	$t	$tls_mode	$run" "${tls_pg[$t]}" "${tls_url[$t]}/tiny" 64 ;;
+          full) measure_new "tls	$t	$tls_mode	$run" "${tls_pg[$t]}" "${tls_url[$t]}/tiny" 64 ;;
+          resumed) measure "tls	$t	$tls_mode	$run" "${tls_pg[$t]}" "${tls_url[$t]}/tiny" 64 \
+            "Connection: close" ;;
+        esac >>"$work/results.tsv"
+      done
+    done
+  done
+  for t in "${tls_targets[@]}"; do stop "${tls_pg[$t]}"; done
 fi
 if [ -n "${backend_pg:-}" ]; then stop "$backend_pg"; fi
 
