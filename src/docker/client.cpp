@@ -13,6 +13,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <system_error>
 
 namespace berth::docker {
 
@@ -222,8 +223,15 @@ struct Client::Impl {
       return Error{Error::Kind::interrupted, fmt::format("Docker at {}: shutting down", where())};
     }
     if (!finished || code != CURLE_OK) {
-      const std::string detail = error_buffer[0] != '\0' ? std::string(error_buffer)
-                                                         : std::string(curl_easy_strerror(code));
+      std::string detail = error_buffer[0] != '\0' ? std::string(error_buffer)
+                                                   : std::string(curl_easy_strerror(code));
+      long os_error = 0;
+      if (options.endpoint.kind == Endpoint::Kind::unix_socket && code == CURLE_COULDNT_CONNECT &&
+          curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_error) == CURLE_OK && os_error != 0) {
+        // curl words a socket failure as "localhost port 80"; the system's reason says more.
+        detail = "cannot connect to the socket: " +
+                 std::system_category().message(static_cast<int>(os_error));
+      }
       return Error{Error::Kind::connection,
                    fmt::format("Docker at {}: GET {}: {}", where(), target, detail)};
     }

@@ -156,6 +156,8 @@ TEST_CASE("an unreachable daemon is a connection error naming the endpoint", "[c
   REQUIRE(std::holds_alternative<Error>(result));
   CHECK(std::get<Error>(result).kind == Error::Kind::connection);
   CHECK(contains(std::get<Error>(result).message, "unix:///nonexistent/berth/docker.sock"));
+  CHECK(contains(std::get<Error>(result).message,
+                 "cannot connect to the socket: No such file or directory"));
 }
 
 TEST_CASE("the event stream delivers filtered events from since", "[client]") {
