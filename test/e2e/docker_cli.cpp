@@ -85,7 +85,8 @@ Sandbox::~Sandbox() {
   docker({"network", "rm", network_});
 }
 
-std::string Sandbox::start_berth(const std::vector<std::string>& flags) {
+std::string Sandbox::start_berth(const std::vector<std::string>& flags,
+                                 const std::vector<std::string>& docker_args) {
   const std::string name = "berth-e2e-" + run_id_ + "-berth";
   std::vector<std::string> args = {"run",       "-d",
                                    "--name",    name,
@@ -93,8 +94,9 @@ std::string Sandbox::start_berth(const std::vector<std::string>& flags) {
                                    "--network", network_,
                                    "-v",        "/var/run/docker.sock:/var/run/docker.sock:ro",
                                    "-p",        "127.0.0.1::80",
-                                   "-p",        "127.0.0.1::8080",
-                                   "berth:e2e"};
+                                   "-p",        "127.0.0.1::8080"};
+  args.insert(args.end(), docker_args.begin(), docker_args.end());
+  args.push_back("berth:e2e");
   args.insert(args.end(), flags.begin(), flags.end());
   auto started = docker(args);
   if (!started) throw std::runtime_error(started.error());

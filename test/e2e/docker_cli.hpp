@@ -27,8 +27,10 @@ class Sandbox {
   const std::string& label() const { return label_; }
 
   /// Starts berth (image berth:e2e) with the Docker socket mounted read-only, on this network,
-  /// ports 80 and 8080 published on 127.0.0.1; returns the container name.
-  std::string start_berth(const std::vector<std::string>& flags);
+  /// ports 80 and 8080 published on 127.0.0.1; `docker_args` go to `docker run` (e.g. more
+  /// mounts). Returns the container name.
+  std::string start_berth(const std::vector<std::string>& flags,
+                          const std::vector<std::string>& docker_args = {});
 
   /// Starts berth-whoami (image berth-whoami:e2e) as `name` with these labels, on this network.
   std::string start_app(const std::string& name, const std::vector<std::string>& labels,
