@@ -88,6 +88,17 @@ Assembly assemble(std::span<const ProviderOutput> outputs) {
       assembly.diagnostics.push_back(std::move(qualified));
     }
   }
+  for (const auto& [name, router] : assembly.configuration.http.routers) {
+    if (!router.tls || router.tls->cert_resolver.empty()) continue;
+    assembly.diagnostics.push_back(config::Diagnostic{
+        config::ResourceKind::router,
+        name,
+        {},
+        "tls.certResolver \"" + router.tls->cert_resolver +
+            "\": berth obtains no ACME certificates; this router is served with the file "
+            "provider's certificates, else berth's generated default one",
+        config::Severity::warning});
+  }
   return assembly;
 }
 

@@ -157,6 +157,12 @@ milliseconds accept_grace_period(const config::StaticConfiguration& configuratio
 
 int run(const config::StaticConfiguration& configuration) {
   configure_logging(configuration.log);
+  for (const auto& [name, resolver] : configuration.certificates_resolvers) {
+    log::warn("berth",
+              "certificatesResolvers.{}: berth obtains no ACME certificates; TLS routers that name "
+              "it are served with the file provider's certificates, else a generated default one",
+              name);
+  }
   const sigset_t signals = block_shutdown_signals();
   const EntryPointPlan plan = plan_entry_points(configuration);
 

@@ -59,6 +59,9 @@ DockerTls& docker_tls(StaticConfiguration& c) {
 Prometheus& prometheus(StaticConfiguration& c) {
   return on(c.metrics.prometheus);
 }
+Acme& acme(StaticConfiguration& c, const Names& n) {
+  return on(c.certificates_resolvers[n.at(0)].acme);
+}
 
 constexpr std::array<std::string_view, 7> log_levels{"TRACE", "DEBUG", "INFO", "WARN",
                                                      "ERROR", "FATAL", "PANIC"};
@@ -255,6 +258,43 @@ const std::vector<Flag>& flag_table() {
     {"accessLog.bufferingSize", "Lines kept in memory before writing.",
      Field<std::int64_t>{[](StaticConfiguration& c, const Names&) -> std::int64_t& {
        return on(c.access_log).buffering_size; }}},
+
+    {"certificatesResolvers.*.acme", "Accepted for compatibility; berth obtains no ACME certificates.",
+     Section{[](StaticConfiguration& c, const Names& n, bool enabled) {
+       toggle(c.certificates_resolvers[n.at(0)].acme, enabled); }}},
+    {"certificatesResolvers.*.acme.email", "ACME account email (not used by berth).",
+     Field<std::string>{[](StaticConfiguration& c, const Names& n) -> std::string& {
+       return acme(c, n).email; }}},
+    {"certificatesResolvers.*.acme.storage", "ACME storage file (not used by berth).",
+     Field<std::string>{[](StaticConfiguration& c, const Names& n) -> std::string& {
+       return acme(c, n).storage; }}},
+    {"certificatesResolvers.*.acme.caServer", "ACME directory URL (not used by berth).",
+     Field<std::string>{[](StaticConfiguration& c, const Names& n) -> std::string& {
+       return acme(c, n).ca_server; }}},
+    {"certificatesResolvers.*.acme.keyType", "ACME key type (not used by berth).",
+     Field<std::string>{[](StaticConfiguration& c, const Names& n) -> std::string& {
+       return acme(c, n).key_type; }}},
+    {"certificatesResolvers.*.acme.preferredChain", "ACME preferred chain (not used by berth).",
+     Field<std::string>{[](StaticConfiguration& c, const Names& n) -> std::string& {
+       return acme(c, n).preferred_chain; }}},
+    {"certificatesResolvers.*.acme.certificatesDuration", "Certificate lifetime in hours (not used by berth).",
+     Field<std::int64_t>{[](StaticConfiguration& c, const Names& n) -> std::int64_t& {
+       return acme(c, n).certificates_duration; }}},
+    {"certificatesResolvers.*.acme.tlsChallenge", "TLS-ALPN-01 challenge (not used by berth).",
+     Section{[](StaticConfiguration& c, const Names& n, bool enabled) {
+       acme(c, n).tls_challenge = enabled; }}},
+    {"certificatesResolvers.*.acme.httpChallenge", "HTTP-01 challenge (not used by berth).",
+     Section{[](StaticConfiguration& c, const Names& n, bool enabled) {
+       toggle(acme(c, n).http_challenge_entry_point, enabled); }}},
+    {"certificatesResolvers.*.acme.httpChallenge.entryPoint", "HTTP-01 challenge entry point (not used by berth).",
+     Field<std::string>{[](StaticConfiguration& c, const Names& n) -> std::string& {
+       return on(acme(c, n).http_challenge_entry_point); }}},
+    {"certificatesResolvers.*.acme.dnsChallenge.provider", "DNS-01 challenge provider (not used by berth).",
+     Field<std::string>{[](StaticConfiguration& c, const Names& n) -> std::string& {
+       return acme(c, n).dns_challenge_provider; }}},
+    {"certificatesResolvers.*.acme.dnsChallenge.resolvers", "DNS resolvers for DNS-01 (not used by berth).",
+     Field<std::vector<std::string>>{[](StaticConfiguration& c, const Names& n)
+         -> std::vector<std::string>& { return acme(c, n).dns_challenge_resolvers; }}},
 
     {"log.level", "Log level.",
      Field<std::string>{[](StaticConfiguration& c, const Names&) -> std::string& {
@@ -603,7 +643,11 @@ nlohmann::json to_json(const StaticConfiguration& configuration) {
     const auto pattern = split(flag.path, '.');
     const bool named = std::find(pattern.begin(), pattern.end(), "*") != pattern.end();
     std::vector<Names> bindings;
-    if (named) {
+    if (named && pattern.front() == "certificatesResolvers") {
+      for (const auto& [name, resolver] : configuration.certificates_resolvers) {
+        bindings.push_back({name});
+      }
+    } else if (named) {
       for (const auto& [name, entry_point] : configuration.entry_points) bindings.push_back({name});
     } else {
       bindings.emplace_back();

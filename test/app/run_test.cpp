@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "docker/fake_daemon.hpp"
@@ -69,6 +70,18 @@ std::string dynamic_configuration(std::uint16_t first, std::uint16_t second,
          "\n"
          "          - url: http://127.0.0.1:" +
          std::to_string(second) + "\n";
+}
+
+/// GET of one API resource, retried while it is not found: the API shows a configuration a moment
+/// after berth logs it as applied.
+berth::test::Result<berth::test::HttpResponse> api_get_resource(std::uint16_t port,
+                                                                const std::string& path) {
+  auto response = http_get("127.0.0.1", port, path, 5s);
+  for (int attempt = 0; attempt < 50 && response && response->status == 404; ++attempt) {
+    std::this_thread::sleep_for(20ms);
+    response = http_get("127.0.0.1", port, path, 5s);
+  }
+  return response;
 }
 
 struct Cluster {
@@ -189,7 +202,7 @@ TEST_CASE("Docker routers use file services and file routers use Docker middlewa
   CHECK(file_to_docker->header("X-Via") == "docker");
 
   // A reference to a service nobody defines disables only that router, and says so.
-  auto router = http_get("127.0.0.1", cluster.api, "/api/http/routers/broken@docker", 5s);
+  auto router = api_get_resource(cluster.api, "/api/http/routers/broken@docker");
   REQUIRE(router);
   CHECK(router->status == 200);
   CHECK_THAT(router->body, Catch::Contains("\"status\":\"disabled\""));
@@ -253,4 +266,25 @@ TEST_CASE("api@internal serves the API and dashboard only through a router, behi
   auto direct = http_get("127.0.0.1", traefik, "/api/http/routers", 5s);
   REQUIRE(direct);
   CHECK(direct->status == 404);
+}
+
+TEST_CASE("ACME resolvers start berth with a warning, and routers that name one say why") {
+  const std::string router =
+      "    secure:\n"
+      "      rule: Host(`secure.test`)\n"
+      "      service: app\n"
+      "      tls:\n"
+      "        certResolver: le\n";
+  Cluster cluster({"--certificatesresolvers.le.acme.email=ops@example.com",
+                   "--certificatesresolvers.le.acme.tlschallenge=true"},
+                  router, "2 routers,");
+  auto api = api_get_resource(cluster.api, "/api/http/routers/secure@file");
+  REQUIRE(api);
+  CHECK(api->status == 200);
+  CHECK_THAT(api->body, Catch::Contains("\"status\":\"warning\""));
+  CHECK_THAT(api->body, Catch::Contains("berth obtains no ACME certificates"));
+  // The rest of the configuration serves as before.
+  auto response = http_get("127.0.0.1", cluster.web, "/", 5s);
+  REQUIRE(response);
+  CHECK(response->status == 200);
 }

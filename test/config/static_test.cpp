@@ -212,6 +212,25 @@ TEST_CASE("every flag family sets its field") {
          return c.log.level == "DEBUG" && c.log.format == "json" && c.log.file_path == "/l.log";
        }},
       {{"--workers=4"}, [](const auto& c) { return c.workers == 4; }},
+      {{"--certificatesresolvers.le.acme.email=ops@example.com",
+        "--certificatesresolvers.le.acme.storage=/letsencrypt/acme.json",
+        "--certificatesresolvers.le.acme.tlschallenge=true",
+        "--certificatesresolvers.dns.acme.dnschallenge.provider=cloudflare",
+        "--certificatesresolvers.dns.acme.dnschallenge.resolvers=1.1.1.1:53,8.8.8.8:53",
+        "--certificatesResolvers.web.acme.httpChallenge.entryPoint=web"},
+       [](const auto& c) {
+         const auto& r = c.certificates_resolvers;
+         if (r.size() != 3 || !r.at("le").acme || !r.at("dns").acme || !r.at("web").acme) {
+           return false;
+         }
+         const Acme& le = *r.at("le").acme;
+         const Acme& dns = *r.at("dns").acme;
+         return le.email == "ops@example.com" && le.storage == "/letsencrypt/acme.json" &&
+                le.tls_challenge && dns.dns_challenge_provider == "cloudflare" &&
+                dns.dns_challenge_resolvers ==
+                    std::vector<std::string>{"1.1.1.1:53", "8.8.8.8:53"} &&
+                r.at("web").acme->http_challenge_entry_point == "web";
+       }},
       {{"--global.checknewversion=false", "--global.sendanonymoususage"},
        [](const auto& c) { return !c.global.check_new_version && c.global.send_anonymous_usage; }},
   }));
@@ -483,4 +502,10 @@ TEST_CASE("to_json writes every flag of the effective configuration") {
   CHECK(json["log"]["level"] == "INFO");
   CHECK(json["workers"] == 0);
   CHECK(json["serversTransport"]["maxIdleConnsPerHost"] == 200);
+  CHECK_FALSE(json.contains("certificatesResolvers"));
+
+  const auto with_acme = to_json(from_flags({"--certificatesresolvers.le.acme.email=a@example.com",
+                                             "--certificatesresolvers.le.acme.tlschallenge"}));
+  CHECK(with_acme["certificatesResolvers"]["le"]["acme"]["email"] == "a@example.com");
+  CHECK(with_acme["certificatesResolvers"]["le"]["acme"]["storage"] == "acme.json");
 }

@@ -164,6 +164,27 @@ struct Log {
   friend bool operator==(const Log&, const Log&) = default;
 };
 
+/// Traefik's ACME settings, accepted so that Traefik command lines start: berth obtains no
+/// certificates (it warns at start and on every router that names a resolver).
+struct Acme {
+  std::string email;
+  std::string storage = "acme.json";
+  std::string ca_server = "https://acme-v02.api.letsencrypt.org/directory";
+  std::string key_type = "RSA4096";
+  std::string preferred_chain;
+  std::int64_t certificates_duration = 2160;  ///< hours
+  bool tls_challenge = false;
+  std::optional<std::string> http_challenge_entry_point;
+  std::string dns_challenge_provider;
+  std::vector<std::string> dns_challenge_resolvers;
+  friend bool operator==(const Acme&, const Acme&) = default;
+};
+
+struct CertificateResolver {
+  std::optional<Acme> acme;
+  friend bool operator==(const CertificateResolver&, const CertificateResolver&) = default;
+};
+
 /// Accepted so that Traefik command lines work unchanged; berth never contacts anyone.
 struct Global {
   bool check_new_version = true;
@@ -180,6 +201,7 @@ struct StaticConfiguration {
   std::optional<Ping> ping;
   Metrics metrics;
   std::optional<AccessLog> access_log;
+  std::map<std::string, CertificateResolver> certificates_resolvers;
   Log log;
   std::int64_t workers = 0;  ///< berth only: data-plane threads; 0 means one per core
   friend bool operator==(const StaticConfiguration&, const StaticConfiguration&) = default;
