@@ -12,7 +12,16 @@ Controller::Controller(const config::StaticConfiguration& static_configuration, 
     : static_configuration_(static_configuration),
       plan_(std::move(plan)),
       proxy_(proxy),
-      apis_(std::move(apis)) {}
+      apis_(std::move(apis)),
+      checker_(std::make_unique<health::Checker>(
+          health_,
+          [this] {
+            // A server went up or down: serverStatus and the metrics show it at once.
+            const std::lock_guard lock(mutex_);
+            publish_api_state();
+          },
+          health::CheckerOptions{static_configuration.servers_transport.insecure_skip_verify,
+                                 {}})) {}
 
 void Controller::update(ProviderOutput output, std::vector<labels::ContainerDecision> containers) {
   const std::lock_guard lock(mutex_);
@@ -38,8 +47,8 @@ void Controller::apply() {
   std::vector<ProviderOutput> outputs;
   outputs.reserve(outputs_.size());
   for (const auto& [provider, output] : outputs_) outputs.push_back(output);
-  Assembly assembly = assemble(outputs);
-  assembly.diagnostics.insert(assembly.diagnostics.end(), tls_errors_.begin(), tls_errors_.end());
+  assembly_ = assemble(outputs);
+  assembly_.diagnostics.insert(assembly_.diagnostics.end(), tls_errors_.begin(), tls_errors_.end());
 
   runtime::BuildOptions options;
   options.entry_points = plan_.proxied;
@@ -48,27 +57,31 @@ void Controller::apply() {
   options.health = &health_;
   options.chains =
       middleware::chain_factory(middleware::Environment{.registry = &middleware_state_});
-  const runtime::BuildResult build = runtime::build_snapshot(assembly.configuration, options);
-  proxy_.publish(build.snapshot);
+  build_ = runtime::build_snapshot(assembly_.configuration, options);
+  proxy_.publish(build_.snapshot);
   health_.prune();
+  checker_->update(assembly_.configuration);
   middleware_state_.sweep();
   ++reloads_;
+  applied_ = std::chrono::system_clock::now();
 
-  for (const config::Diagnostic& error : build.errors) {
+  for (const config::Diagnostic& error : build_.errors) {
     log::warn("runtime", "{}: {}", error.name, error.message);
   }
   log::info("controller", "configuration {} applied: {} routers, {} services, {} middlewares",
-            reloads_, assembly.configuration.http.routers.size(),
-            assembly.configuration.http.services.size(),
-            assembly.configuration.http.middlewares.size());
+            reloads_, assembly_.configuration.http.routers.size(),
+            assembly_.configuration.http.services.size(),
+            assembly_.configuration.http.middlewares.size());
+  publish_api_state();
+}
 
-  if (!apis_.empty()) {
-    auto state = std::make_shared<api::State>(
-        make_api_state(static_configuration_, assembly, build, containers_));
-    state->reloads = reloads_;
-    state->updated = std::chrono::system_clock::now();
-    for (api::Server* api : apis_) api->update(state);
-  }
+void Controller::publish_api_state() {
+  if (apis_.empty()) return;
+  auto state = std::make_shared<api::State>(
+      make_api_state(static_configuration_, assembly_, build_, containers_));
+  state->reloads = reloads_;
+  state->updated = applied_;
+  for (api::Server* api : apis_) api->update(state);
 }
 
 }  // namespace berth::app

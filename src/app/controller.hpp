@@ -3,8 +3,10 @@
 // new runtime snapshot, hands it to the proxy's workers and shows it in the API. Providers call in
 // from their own threads; a mutex serialises rebuilds (they are rare and take milliseconds).
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "berth/api/server.hpp"
 #include "berth/config/static.hpp"
 #include "berth/config/tls.hpp"
+#include "berth/health/checker.hpp"
 #include "berth/middleware/chain.hpp"
 #include "berth/proxy/server.hpp"
 #include "berth/runtime/health.hpp"
@@ -34,8 +37,13 @@ class Controller {
   /// what cannot be loaded is left out and shown as a provider diagnostic.
   void update_tls(const config::TlsConfiguration& tls);
 
+  /// Stops the active health checks (at shutdown, before the API stops).
+  void stop_health_checks() { checker_->stop(); }
+
  private:
   void apply();
+  /// Hands the API the last applied configuration with the servers' current states.
+  void publish_api_state();
 
   const config::StaticConfiguration& static_configuration_;
   const EntryPointPlan plan_;
@@ -50,6 +58,11 @@ class Controller {
   std::vector<labels::ContainerDecision> containers_;
   config::Diagnostics tls_errors_;
   std::uint64_t reloads_ = 0;
+  Assembly assembly_;
+  runtime::BuildResult build_;
+  std::chrono::system_clock::time_point applied_;
+  /// Last, so that it stops (and calls back no more) before anything it calls back into goes.
+  std::unique_ptr<health::Checker> checker_;
 };
 
 }  // namespace berth::app

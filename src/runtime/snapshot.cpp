@@ -159,6 +159,16 @@ class ServiceBuilder {
       node.kind = ServiceNode::Kind::load_balancer;
       node.pass_host_header = lb->pass_host_header.value_or(true);
       node.sticky = make_sticky(lb->sticky, name);
+      // The checker applies healthCheck; a bad value must still show here, on the service.
+      if (lb->health_check) {
+        auto check = resolve_health_check(*lb->health_check);
+        if (auto* error = std::get_if<std::string>(&check)) return *error;
+      }
+      if (lb->passive_health_check) {
+        auto passive = resolve_passive_health_check(*lb->passive_health_check);
+        if (auto* error = std::get_if<std::string>(&passive)) return *error;
+        node.passive = std::get<PassivePolicy>(passive);
+      }
       for (const auto& server : lb->servers) {
         auto parsed = parse_server_url(server.url);
         if (auto* error = std::get_if<std::string>(&parsed)) {

@@ -66,7 +66,7 @@ struct ServerTarget {
   std::uint32_t weight = 1;
   bool tls = false;  ///< an https:// URL
   std::shared_ptr<ServerHealth> health;
-  bool up() const noexcept { return health->up.load(std::memory_order_relaxed); }
+  bool up() const noexcept { return health->available(); }
 };
 
 struct WeightedChild {
@@ -84,6 +84,8 @@ struct ServiceNode {
   std::vector<WeightedChild> children;  ///< weighted
   std::optional<StickyCookie> sticky;
   bool pass_host_header = true;
+  /// load_balancer with passiveHealthCheck: failed requests take its servers out for a while.
+  std::optional<PassivePolicy> passive;
 };
 
 struct Route {
