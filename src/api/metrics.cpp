@@ -64,13 +64,16 @@ std::string format_value(double value) {
 
 void render(std::string& out, const MetricFamily& family) {
   if (!valid_name(family.name, true)) return;
-  const std::string_view type = family.type == "counter" || family.type == "gauge"
+  const bool histogram = family.type == "histogram";
+  const std::string_view type = family.type == "counter" || family.type == "gauge" || histogram
                                     ? std::string_view{family.type}
                                     : "untyped";
   if (!family.help.empty())
     out += fmt::format("# HELP {} {}\n", family.name, escape_help(family.help));
   out += fmt::format("# TYPE {} {}\n", family.name, type);
   for (const MetricSample& sample : family.samples) {
+    const std::string_view suffix = histogram ? std::string_view{sample.suffix} : "";
+    if (histogram && suffix != "_bucket" && suffix != "_sum" && suffix != "_count") continue;
     std::string labels;
     for (const auto& [name, value] : sample.labels) {
       // A bad label name would make the whole scrape unparsable: drop the label, keep the sample.
@@ -79,7 +82,7 @@ void render(std::string& out, const MetricFamily& family) {
       labels += fmt::format("{}=\"{}\"", name, escape_label(value));
     }
     if (!labels.empty()) labels += "}";
-    out += fmt::format("{}{} {}\n", family.name, labels, format_value(sample.value));
+    out += fmt::format("{}{}{} {}\n", family.name, suffix, labels, format_value(sample.value));
   }
 }
 
@@ -106,14 +109,14 @@ MetricFamily by_status(std::string name, std::string help,
 std::string render_metrics(const State& state, const std::vector<MetricFamily>& extra) {
   const Resources resources = build_resources(state);
   std::vector<MetricFamily> families;
-  families.push_back({"berth_config_reloads_total",
-                      "Configuration reloads applied.",
+  families.push_back({"traefik_config_reloads_total",
+                      "Config reloads",
                       "counter",
                       {{{}, static_cast<double>(state.reloads)}}});
   const double last_reload =
       std::chrono::duration<double>(state.updated.time_since_epoch()).count();
-  families.push_back({"berth_config_last_reload_success_timestamp_seconds",
-                      "When the current configuration was applied, in seconds since the epoch.",
+  families.push_back({"traefik_config_last_reload_success",
+                      "Last config reload success",
                       "gauge",
                       {{{}, last_reload}}});
   families.push_back(by_status("berth_http_routers", "HTTP routers by status.", resources.routers));
@@ -122,7 +125,7 @@ std::string render_metrics(const State& state, const std::vector<MetricFamily>& 
   families.push_back(
       by_status("berth_http_middlewares", "HTTP middlewares by status.", resources.middlewares));
 
-  MetricFamily up{"berth_service_server_up",
+  MetricFamily up{"traefik_service_server_up",
                   "Whether a server of a service takes new requests (1) or not (0: down or "
                   "draining).",
                   "gauge",

@@ -12,13 +12,12 @@ namespace {
 TEST_CASE("metrics describe the configuration in Prometheus text format") {
   const std::string text = render_metrics(test::fixture_state(), {});
   CHECK(text ==
-        "# HELP berth_config_reloads_total Configuration reloads applied.\n"
-        "# TYPE berth_config_reloads_total counter\n"
-        "berth_config_reloads_total 3\n"
-        "# HELP berth_config_last_reload_success_timestamp_seconds When the current "
-        "configuration was applied, in seconds since the epoch.\n"
-        "# TYPE berth_config_last_reload_success_timestamp_seconds gauge\n"
-        "berth_config_last_reload_success_timestamp_seconds 1700000000\n"
+        "# HELP traefik_config_reloads_total Config reloads\n"
+        "# TYPE traefik_config_reloads_total counter\n"
+        "traefik_config_reloads_total 3\n"
+        "# HELP traefik_config_last_reload_success Last config reload success\n"
+        "# TYPE traefik_config_last_reload_success gauge\n"
+        "traefik_config_last_reload_success 1700000000\n"
         "# HELP berth_http_routers HTTP routers by status.\n"
         "# TYPE berth_http_routers gauge\n"
         "berth_http_routers{status=\"disabled\"} 2\n"
@@ -34,11 +33,11 @@ TEST_CASE("metrics describe the configuration in Prometheus text format") {
         "berth_http_middlewares{status=\"disabled\"} 0\n"
         "berth_http_middlewares{status=\"enabled\"} 1\n"
         "berth_http_middlewares{status=\"warning\"} 1\n"
-        "# HELP berth_service_server_up Whether a server of a service takes new requests (1) or "
+        "# HELP traefik_service_server_up Whether a server of a service takes new requests (1) or "
         "not (0: down or draining).\n"
-        "# TYPE berth_service_server_up gauge\n"
-        "berth_service_server_up{service=\"whoami@docker\",url=\"http://172.18.0.3:80\"} 1\n"
-        "berth_service_server_up{service=\"whoami@docker\",url=\"http://172.18.0.4:80\"} 0\n"
+        "# TYPE traefik_service_server_up gauge\n"
+        "traefik_service_server_up{service=\"whoami@docker\",url=\"http://172.18.0.3:80\"} 1\n"
+        "traefik_service_server_up{service=\"whoami@docker\",url=\"http://172.18.0.4:80\"} 0\n"
         "# HELP berth_containers Containers the Docker provider knows, routed or not.\n"
         "# TYPE berth_containers gauge\n"
         "berth_containers{routed=\"true\"} 1\n"
@@ -52,7 +51,7 @@ TEST_CASE("extra families are validated and escaped") {
        "counter",
        {{{{"code", "200"}, {"router", "a\"b\\c\nd"}}, 12}, {{{"code", "5xx"}}, 0.5}}},
       {"bad name", "skipped", "gauge", {{{}, 1}}},
-      {"berth_config_reloads_total", "a repeat is dropped", "counter", {{{}, 99}}},
+      {"traefik_config_reloads_total", "a repeat is dropped", "counter", {{{}, 99}}},
       {"berth_weird",
        "",
        "summary",
@@ -66,13 +65,35 @@ TEST_CASE("extra families are validated and escaped") {
                   "berth_requests_total{code=\"200\",router=\"a\\\"b\\\\c\\nd\"} 12\n"
                   "berth_requests_total{code=\"5xx\"} 0.5\n") != std::string::npos);
   CHECK(text.find("bad name") == std::string::npos);
-  CHECK(text.find("berth_config_reloads_total 99") == std::string::npos);
-  CHECK(text.find("berth_config_reloads_total 0\n") != std::string::npos);
+  CHECK(text.find("traefik_config_reloads_total 99") == std::string::npos);
+  CHECK(text.find("traefik_config_reloads_total 0\n") != std::string::npos);
   CHECK(text.find("# TYPE berth_weird untyped\n"
                   "berth_weird{ok=\"y\"} +Inf\n"
                   "berth_weird -Inf\n"
                   "berth_weird NaN\n") != std::string::npos);
   CHECK(text.find("# HELP berth_weird") == std::string::npos);
+}
+
+TEST_CASE("histogram families render their _bucket, _sum and _count samples only") {
+  const std::vector<MetricFamily> extra = {
+      {"traefik_entrypoint_request_duration_seconds",
+       "Request duration.",
+       "histogram",
+       {{{{"entrypoint", "web"}, {"le", "0.1"}}, 2, "_bucket"},
+        {{{"entrypoint", "web"}, {"le", "+Inf"}}, 3, "_bucket"},
+        {{{"entrypoint", "web"}}, 0.25, "_sum"},
+        {{{"entrypoint", "web"}}, 3, "_count"},
+        {{{"entrypoint", "web"}}, 9, "_total"},
+        {{{"entrypoint", "web"}}, 9, ""}}},
+  };
+  const std::string text = render_metrics(State{}, extra);
+  const std::string name = "traefik_entrypoint_request_duration_seconds";
+  CHECK(text.find("# TYPE " + name + " histogram\n" +                     //
+                  name + "_bucket{entrypoint=\"web\",le=\"0.1\"} 2\n" +   //
+                  name + "_bucket{entrypoint=\"web\",le=\"+Inf\"} 3\n" +  //
+                  name + "_sum{entrypoint=\"web\"} 0.25\n" +              //
+                  name + "_count{entrypoint=\"web\"} 3\n") != std::string::npos);
+  CHECK(text.find(" 9\n") == std::string::npos);
 }
 
 }  // namespace

@@ -237,13 +237,11 @@ TEST_CASE("metrics are served in the Prometheus text format") {
   REQUIRE(metrics);
   CHECK(metrics->status == 200);
   CHECK(metrics->header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
-  CHECK(metrics->body.find("# TYPE berth_config_reloads_total counter\n"
-                           "berth_config_reloads_total 3\n") != std::string::npos);
+  CHECK(metrics->body.find("# TYPE traefik_config_reloads_total counter\n"
+                           "traefik_config_reloads_total 3\n") != std::string::npos);
   CHECK(metrics->body.find("berth_http_routers{status=\"enabled\"} 2\n") != std::string::npos);
-  CHECK(
-      metrics->body.find(
-          "berth_service_server_up{service=\"whoami@docker\",url=\"http://172.18.0.3:80\"} 1\n") !=
-      std::string::npos);
+  CHECK(metrics->body.find("traefik_service_server_up{service=\"whoami@docker\",url=\"http://"
+                           "172.18.0.3:80\"} 1\n") != std::string::npos);
   CHECK(metrics->body.find("berth_requests_total{code=\"200\"} 7\n") != std::string::npos);
 }
 

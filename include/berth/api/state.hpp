@@ -60,9 +60,9 @@ struct State {
   /// Enabled providers as Traefik names them in /api/overview: "Docker", ...
   std::vector<std::string> providers;
   Features features;
-  /// Configuration reloads applied since start-up (berth_config_reloads_total).
+  /// Configuration reloads applied since start-up (traefik_config_reloads_total).
   std::uint64_t reloads = 0;
-  /// When the current configuration was applied (berth_config_last_reload_success_...).
+  /// When the current configuration was applied (traefik_config_last_reload_success).
   std::chrono::system_clock::time_point updated;
 };
 
