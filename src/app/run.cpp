@@ -19,6 +19,7 @@
 #include "berth/log/log.hpp"
 #include "berth/proxy/server.hpp"
 #include "controller.hpp"
+#include "metrics.hpp"
 
 namespace berth::app {
 namespace {
@@ -83,6 +84,17 @@ proxy::ServerOptions proxy_options(const config::StaticConfiguration& configurat
   options.transport.max_idle_conns_per_host =
       static_cast<std::size_t>(transport.max_idle_conns_per_host);
   options.transport.insecure_skip_verify = transport.insecure_skip_verify;
+  if (const auto& prometheus = configuration.metrics.prometheus) {
+    options.metrics = {true, prometheus->add_entry_points_labels, prometheus->add_routers_labels,
+                       prometheus->add_services_labels};
+  }
+  if (const auto& access_log = configuration.access_log) {
+    proxy::AccessLogOptions log;
+    log.file_path = access_log->file_path;
+    log.format = access_log->format == "json" ? proxy::AccessLogFormat::json
+                                              : proxy::AccessLogFormat::common;
+    options.access_log = std::move(log);
+  }
   return options;
 }
 
@@ -170,15 +182,28 @@ int run(const config::StaticConfiguration& configuration) {
   std::unique_ptr<api::Server> api;
   std::unique_ptr<api::Server> internal_api;  ///< behind routers that use api@internal & co.
   try {
-    proxy = std::make_unique<proxy::Server>(proxy_options(configuration, plan));
+    const proxy::ServerOptions data_plane = proxy_options(configuration, plan);
+    proxy = std::make_unique<proxy::Server>(data_plane);
+    const auto with_request_metrics = [&](api::ServerOptions options) {
+      if (options.metrics) {
+        // The proxy outlives the API servers (it is declared first), and a stopped proxy still
+        // answers from its workers' tables.
+        options.metrics_source = [data = proxy.get(), metrics = data_plane.metrics,
+                                  access_log = data_plane.access_log.has_value()] {
+          return request_families(data->collect_metrics(std::chrono::milliseconds{500}), metrics,
+                                  access_log);
+        };
+      }
+      return options;
+    };
     if (plan.internal) {
-      api = std::make_unique<api::Server>(
+      api = std::make_unique<api::Server>(with_request_metrics(
           api_options(configuration, configuration.entry_points.at(*plan.internal).address,
-                      configuration.api && configuration.api->insecure));
+                      configuration.api && configuration.api->insecure)));
     }
     if (configuration.api || configuration.ping || configuration.metrics.prometheus) {
-      internal_api = std::make_unique<api::Server>(
-          api_options(configuration, "127.0.0.1:0", configuration.api.has_value()));
+      internal_api = std::make_unique<api::Server>(with_request_metrics(
+          api_options(configuration, "127.0.0.1:0", configuration.api.has_value())));
     }
   } catch (const std::exception& error) {
     // Asio reports resolve and bind failures without the address, so name them all here.
@@ -251,6 +276,7 @@ int run(const config::StaticConfiguration& configuration) {
   std::this_thread::sleep_for(accept_grace_period(configuration));
   if (docker_provider) docker_provider->stop();
   if (file_provider) file_provider->stop();
+  controller.stop_health_checks();
   proxy->stop(grace_period(configuration));
   if (api) api->stop();
   if (internal_api) internal_api->stop();

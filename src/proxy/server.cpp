@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <future>
+#include <mutex>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -261,6 +263,7 @@ void Worker::drain() {
 struct Server::Impl {
   ServerOptions options;
   std::string server_name;
+  std::unique_ptr<AccessLog> access_log;  ///< outlives the workers, whose sessions write to it
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::optional<net::executor_work_guard<net::io_context::executor_type>>> guards;
   std::vector<std::thread> threads;
@@ -268,6 +271,9 @@ struct Server::Impl {
   std::shared_ptr<net::ssl::context> upstream_tls;
   bool started = false;
   bool stopped = false;
+  /// Guards `running` against collect_metrics: while the threads run, only they read their tables.
+  mutable std::mutex lifecycle;
+  bool running = false;
 };
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
@@ -280,10 +286,15 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
                                                  opts.transport.root_cas, tls_errors);
   if (!tls_errors.empty()) throw std::invalid_argument(tls_errors.front());
   auto tls_store = tls::Store::build({}).store;
+  if (opts.access_log) {
+    impl_->access_log = std::make_unique<AccessLog>(*opts.access_log, opts.workers);
+  }
   for (unsigned i = 0; i < opts.workers; ++i) {
     impl_->workers.push_back(
         std::make_unique<Worker>(opts, impl_->server_name, impl_->upstream_tls));
     impl_->workers.back()->set_tls(tls_store);
+    impl_->workers.back()->access_log = impl_->access_log.get();
+    impl_->workers.back()->number = i;
   }
   // Port 0: the first worker picks the port, the others join it through SO_REUSEPORT.
   for (std::size_t e = 0; e < opts.entry_points.size(); ++e) {
@@ -314,6 +325,8 @@ Server::~Server() {
 void Server::start() {
   if (impl_->started) return;
   impl_->started = true;
+  const std::lock_guard lock(impl_->lifecycle);
+  impl_->running = true;
   for (auto& worker : impl_->workers) {
     impl_->guards.emplace_back(net::make_work_guard(worker->context()));
     Worker* w = worker.get();
@@ -370,9 +383,11 @@ void Server::stop(std::chrono::milliseconds grace) {
   while (connections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  const std::lock_guard lock(impl_->lifecycle);
   for (auto& worker : impl_->workers) worker->context().stop();
   for (auto& thread : impl_->threads) thread.join();
   impl_->threads.clear();
+  impl_->running = false;
 }
 
 std::size_t Server::connections() const noexcept {
@@ -383,6 +398,47 @@ std::size_t Server::connections() const noexcept {
 
 unsigned Server::workers() const noexcept {
   return impl_->options.workers;
+}
+
+MetricsSnapshot Server::collect_metrics(std::chrono::milliseconds timeout) const {
+  std::vector<MetricsSnapshot> parts;
+  {
+    const std::lock_guard lock(impl_->lifecycle);
+    if (!impl_->running) {
+      for (const auto& worker : impl_->workers) worker->metrics.collect(parts.emplace_back());
+    } else {
+      std::vector<std::future<MetricsSnapshot>> pending;
+      for (const auto& worker : impl_->workers) {
+        auto promise = std::make_shared<std::promise<MetricsSnapshot>>();
+        pending.push_back(promise->get_future());
+        Worker* w = worker.get();
+        net::post(w->context(), [w, promise] {
+          MetricsSnapshot part;
+          w->metrics.collect(part);
+          promise->set_value(std::move(part));
+        });
+      }
+      const auto deadline = std::chrono::steady_clock::now() + timeout;
+      for (auto& part : pending) {
+        if (part.wait_until(deadline) != std::future_status::ready) continue;
+        try {
+          parts.push_back(part.get());
+        } catch (const std::future_error&) {
+          // The worker's io_context went away with the handler (shutdown).
+        }
+      }
+    }
+  }
+  MetricsSnapshot merged = merge_metrics(parts);
+  if (impl_->access_log) {
+    merged.access_log_dropped = impl_->access_log->dropped();
+    merged.access_log_written = impl_->access_log->written();
+  }
+  return merged;
+}
+
+void Server::flush_access_log() const {
+  if (impl_->access_log) impl_->access_log->flush();
 }
 
 }  // namespace berth::proxy

@@ -22,6 +22,7 @@
 
 #include "berth/middleware/chain.hpp"
 #include "berth/proxy/forwarding.hpp"
+#include "observer.hpp"
 #include "worker.hpp"
 
 namespace berth::proxy {
@@ -138,9 +139,16 @@ class Session : public std::enable_shared_from_this<Session> {
         client_(std::move(socket)) {
     client_buffer_.reserve(read_buffer_size);
     worker_.add(this);
+    count_connection(1);
   }
   ~Session() {
+    // A session cut short (handlers dropped at a stop, a tunnel still open) still ends its request.
+    observe_end();
+    if (req_parser_) {
+      observer_.end_tunnel(worker_, req_parser_->get(), client_ip_, client_.is_tls());
+    }
     release_buffers();
+    count_connection(-1);
     worker_.remove(this);
   }
   Session(const Session&) = delete;
@@ -156,6 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       client_ip_ = address.to_string();
       client_address_ = rules::IpAddress::parse(client_ip_);
+      observer_.client_port = remote.port();
     }
     client_.socket().set_option(tcp::no_delay(true), ec);
     detect_tls();
@@ -235,6 +244,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ++requests_;
     retried_ = false;
     auto& request = req_parser_->get();
+    observer_.begin(worker_, entry_point_, request);
 
     const auto field_count =
         static_cast<std::size_t>(std::distance(request.begin(), request.end()));
@@ -288,6 +298,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (route == nullptr) {
       return send_error(http::status::not_found, "404 page not found\n", true);
     }
+    observer_.route(worker_, route->name, state.snapshot->services[route->service].name);
     websocket_ = is_websocket_upgrade(request);
     expect_continue_ = beast::iequals(request[field::expect], "100-continue");
     head_ = request.method() == http::verb::head;
@@ -530,6 +541,7 @@ class Session : public std::enable_shared_from_this<Session> {
           auto& read = self->req_parser_->get().body();
           const std::size_t n = self->buffer().size() - read.size;
           self->buffered_body_.append(self->buffer().data(), n);
+          self->observer_.add_request_bytes(n);
           if (self->max_body_ > 0 &&
               self->buffered_body_.size() > static_cast<std::size_t>(self->max_body_)) {
             return self->send_too_large();
@@ -695,6 +707,7 @@ class Session : public std::enable_shared_from_this<Session> {
     body.size = buffer().size() - body.size;
     body.data = buffer().data();
     body.more = !req_parser_->is_done();
+    observer_.add_request_bytes(body.size);
     write_request_body();
   }
 
@@ -729,6 +742,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_response_header(beast::error_code ec, std::size_t) {
     if (ec) return upstream_failed(ec, !res_parser_->got_some());
+    if (pick_.service->passive) pick_.server->health->record_success();
     auto& response = res_parser_->get();
     const unsigned status = response.result_int();
     // Interim responses (100 Continue was already answered by us) are not relayed.
@@ -823,6 +837,7 @@ class Session : public std::enable_shared_from_this<Session> {
     body.data = compressed_.data();
     body.size = compressed_.size();
     body.more = !last;
+    observer_.add_response_bytes(compressed_.size());
     expire(client_, options_.write_timeout);
     http::async_write(client_, *res_serializer_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -874,6 +889,7 @@ class Session : public std::enable_shared_from_this<Session> {
     body.size = buffer().size() - body.size;
     body.data = buffer().data();
     body.more = !res_parser_->is_done();
+    observer_.add_response_bytes(body.size);
     write_response_body();
   }
 
@@ -905,6 +921,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   /// Drops what the finished request held (its snapshot above all).
   void end_request() {
+    observe_end();
     if (chain_) {
       chain_ = nullptr;
       chain_state_.reset();
@@ -922,6 +939,29 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!tunnel_buffer_) release_buffers();
   }
 
+  /// Traefik v3's open_connections: client connections per entry point.
+  void count_connection(int delta) {
+    if (!worker_.options().metrics.enabled) return;
+    worker_.metrics.connection(worker_.metrics.intern(options_.name), delta);
+  }
+
+  /// Hands the request's outcome to the metrics and the access log.
+  void observe_end() {
+    if (!observer_.active() || !req_parser_) return;
+    RequestOutcome outcome;
+    const bool answered = res_parser_ && res_parser_->is_header_done();
+    if (answered) outcome.origin_status = res_parser_->get().result_int();
+    if (error_response_) {
+      outcome.status = error_response_->result_int();
+      outcome.local_body_bytes = error_response_->body().size();
+    } else {
+      // Without any answer the client went away first: Traefik's 499.
+      outcome.status = answered ? outcome.origin_status : 499;
+    }
+    if (pick_.server != nullptr) outcome.server_url = pick_.server->url;
+    observer_.end(worker_, outcome, req_parser_->get(), client_ip_, client_.is_tls());
+  }
+
   RelayBuffer& buffer() {
     if (!buffer_) buffer_ = worker_.acquire_buffer();
     return *buffer_;
@@ -936,8 +976,17 @@ class Session : public std::enable_shared_from_this<Session> {
   /// server of the service: a server that just stopped listening loses no request.
   void connect_failed(beast::error_code ec) {
     close_upstream();
-    if (fail_over()) return connect_upstream();
+    const runtime::ServerTarget& failed = *pick_.server;
+    if (fail_over()) {
+      count_passive_failure(failed);
+      return connect_upstream();
+    }
     upstream_failed(ec, false);
+  }
+
+  /// passiveHealthCheck: a request its server did not answer counts against that server.
+  void count_passive_failure(const runtime::ServerTarget& server) {
+    if (const auto& passive = pick_.service->passive) server.health->record_failure(*passive);
   }
 
   /// Moves the request to the next server of the service it has not tried yet; false when none.
@@ -1003,6 +1052,7 @@ class Session : public std::enable_shared_from_this<Session> {
       retried_ = true;
       return dial();
     }
+    count_passive_failure(*pick_.server);
     if (chain_ != nullptr && chain_->retry() != nullptr && (!has_body_ || buffered_)) {
       // Nothing reached the client yet (errors after that close the connection instead).
       if (const auto wait = chain_->retry()->should_retry(++attempts_, true, false)) {
@@ -1111,6 +1161,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close_tunnel() {
     if (tunnel_closed_) return;
     tunnel_closed_ = true;
+    observer_.end_tunnel(worker_, req_parser_->get(), client_ip_, client_.is_tls());
     beast::error_code ignored;
     client_.socket().close(ignored);
     upstream_->stream.socket().close(ignored);
@@ -1151,11 +1202,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (redirect.port != 0 && !default_port) location += ":" + std::to_string(redirect.port);
     location += origin.empty() ? std::string_view("/") : origin;
 
-    end_request();
     auto& response = error_response_.emplace(status, 11);
     response.set(field::location, location);
     response.set(field::content_type, "text/plain; charset=utf-8");
     response.body().assign(http::obsolete_reason(status));
+    end_request();
     write_local_response();
   }
 
@@ -1240,6 +1291,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<RelayBuffer> buffer_;
   std::unique_ptr<RelayBuffer> tunnel_buffer_;
 
+  RequestObserver observer_;
   std::size_t requests_ = 0;
   int open_directions_ = 0;
   bool idle_ = false;

@@ -17,6 +17,7 @@
 #include "berth/proxy/server.hpp"
 #include "berth/runtime/balancer.hpp"
 #include "berth/tls/store.hpp"
+#include "metrics_table.hpp"
 #include "stream.hpp"
 
 namespace berth::proxy {
@@ -114,6 +115,13 @@ class Worker {
   }
 
   std::atomic<std::size_t> connections{0};
+
+  /// This worker's request counters (only its thread touches them). Declared before the
+  /// io_context, so sessions destroyed with it can still record.
+  MetricsTable metrics;
+  /// Shared by the workers, each writing to its own ring `number`; null without an access log.
+  AccessLog* access_log = nullptr;
+  unsigned number = 0;  ///< this worker's position among the workers
 
  private:
   void do_accept(std::size_t index);

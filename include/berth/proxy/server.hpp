@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "berth/proxy/access_log.hpp"
+#include "berth/proxy/metrics.hpp"
 #include "berth/runtime/snapshot.hpp"
 
 namespace berth::tls {
@@ -70,6 +72,10 @@ struct ServerOptions {
   TransportOptions transport;
   /// X-Forwarded-Server; empty: the host name.
   std::string server_name;
+  /// Per-request metrics (--metrics.prometheus); off by default, so they cost nothing.
+  MetricsOptions metrics;
+  /// The access log (--accesslog); none when unset.
+  std::optional<AccessLogOptions> access_log;
 };
 
 class Server {
@@ -103,6 +109,13 @@ class Server {
   std::size_t connections() const noexcept;
 
   unsigned workers() const noexcept;
+
+  /// The workers' request metrics, merged. Thread-safe; each running worker answers on its own
+  /// thread, and one that does not within `timeout` (500 ms is plenty) is left out.
+  MetricsSnapshot collect_metrics(std::chrono::milliseconds timeout) const;
+
+  /// Writes out the access log lines queued so far (tests); no-op without an access log.
+  void flush_access_log() const;
 
   struct Impl;
 
