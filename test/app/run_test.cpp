@@ -14,25 +14,15 @@
 #include "docker/fake_daemon.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+using berth::test::TempDir;
 
 namespace {
 
 using berth::test::ChildProcess;
 using berth::test::http_get;
 using namespace std::chrono_literals;
-
-/// A temporary folder with a dynamic-configuration file, removed at the end of the test.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "berth-run-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
 
 std::uint16_t start_backend(std::vector<ChildProcess>& backends, const std::string& name) {
   auto backend = ChildProcess::start(BERTH_WHOAMI_BINARY, {"--port", "0", "--name", name});
@@ -85,7 +75,7 @@ berth::test::Result<berth::test::HttpResponse> api_get_resource(std::uint16_t po
 }
 
 struct Cluster {
-  TempDir dir;
+  TempDir dir{"berth-run"};
   std::vector<ChildProcess> backends;
   std::optional<ChildProcess> berth;
   std::uint16_t web = 0;
@@ -96,7 +86,7 @@ struct Cluster {
                    const std::string& applied = "1 routers,") {
     const std::uint16_t first = start_backend(backends, "one");
     const std::uint16_t second = start_backend(backends, "two");
-    const auto file = dir.path / "dynamic.yml";
+    const auto file = dir.path() / "dynamic.yml";
     std::ofstream(file) << dynamic_configuration(first, second, extra_routers);
     std::vector<std::string> flags = {"--entrypoints.web.address=127.0.0.1:0",
                                       "--entrypoints.traefik.address=127.0.0.1:0",
@@ -210,8 +200,8 @@ TEST_CASE("Docker routers use file services and file routers use Docker middlewa
 }
 
 TEST_CASE("api@internal serves the API and dashboard only through a router, behind basicauth") {
-  TempDir dir;
-  const auto file = dir.path / "dynamic.yml";
+  TempDir dir("berth-run");
+  const auto file = dir.path() / "dynamic.yml";
   // sam:secret; the ping router's longer rule gives it the higher priority.
   std::ofstream(file) << "http:\n"
                          "  routers:\n"

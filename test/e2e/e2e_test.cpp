@@ -24,83 +24,32 @@
 #include <nlohmann/json.hpp>
 
 #include "docker_cli.hpp"
+#include "e2e_support.hpp"
 #include "socket_forwarder.hpp"
 #include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
+
+using berth::test::TempDir;
 
 namespace {
 
+using berth::e2e::api_get;
+using berth::e2e::app_labels;
+using berth::e2e::Berth;
 using berth::e2e::docker;
+using berth::e2e::eventually;
 using berth::e2e::Sandbox;
+using berth::e2e::servers_up;
+using berth::e2e::start_berth;
 using berth::test::http_get;
 using berth::test::HttpClient;
 using namespace std::chrono_literals;
-
-/// Polls `condition` every 50 ms until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
-
-nlohmann::json api_get(std::uint16_t port, const std::string& path) {
-  auto response = http_get("127.0.0.1", port, path, 5s);
-  if (!response || response->status != 200) return nullptr;
-  return nlohmann::json::parse(response->body, nullptr, false);
-}
-
-/// How many servers of `service` the API shows as UP.
-std::size_t servers_up(std::uint16_t api, const std::string& service) {
-  const auto json = api_get(api, "/api/http/services/" + service);
-  if (!json.is_object() || !json.contains("serverStatus")) return 0;
-  std::size_t up = 0;
-  for (const auto& [url, status] : json["serverStatus"].items()) up += status == "UP" ? 1U : 0U;
-  return up;
-}
 
 /// The replica name berth-whoami reports.
 std::string replica(const berth::test::HttpResponse& response) {
   const auto at = response.body.find("Name: ");
   if (at == std::string::npos) return {};
   return response.body.substr(at + 6, response.body.find('\n', at) - at - 6);
-}
-
-struct Berth {
-  std::string container;
-  std::uint16_t web = 0;
-  std::uint16_t api = 0;
-};
-
-/// berth with the flags every case uses, plus `extra_flags`; `docker_args` go to `docker run`.
-Berth start_berth(Sandbox& sandbox, const std::vector<std::string>& extra_flags = {},
-                  const std::vector<std::string>& docker_args = {}) {
-  Berth berth;
-  std::vector<std::string> flags{"--providers.docker=true",
-                                 "--providers.docker.exposedbydefault=false",
-                                 "--providers.docker.network=" + sandbox.network(),
-                                 "--entrypoints.web.address=:80",
-                                 "--api.insecure=true",
-                                 "--ping=true",
-                                 "--log.level=INFO"};
-  flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
-  berth.container = sandbox.start_berth(flags, docker_args);
-  berth.web = sandbox.published_port(berth.container, 80);
-  berth.api = sandbox.published_port(berth.container, 8080);
-  REQUIRE(eventually([&] { return api_get(berth.api, "/api/overview").is_object(); }));
-  return berth;
-}
-
-std::vector<std::string> app_labels(const std::string& project) {
-  return {"traefik.enable=true",
-          "traefik.http.routers.app.rule=PathPrefix(`/`)",
-          "traefik.http.routers.app.entrypoints=web",
-          "traefik.http.services.app.loadbalancer.server.port=80",
-          "traefik.http.services.app.loadbalancer.sticky.cookie=true",
-          "traefik.http.services.app.loadbalancer.sticky.cookie.name=e2e_sticky",
-          "com.docker.compose.project=" + project,
-          "com.docker.compose.service=app"};
 }
 
 }  // namespace
@@ -349,27 +298,6 @@ std::string cookie_pair(const std::string& set_cookie) {
   return set_cookie.substr(0, set_cookie.find(';'));
 }
 
-/// A temporary directory for one test, removed with everything in it at the end.
-class TemporaryDirectory {
- public:
-  TemporaryDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "berth-e2e.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TemporaryDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TemporaryDirectory(const TemporaryDirectory&) = delete;
-  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 /// When Docker started `container` (its State.StartedAt, e.g. 2026-11-26T08:40:36.451751847Z).
 std::optional<std::chrono::system_clock::time_point> started_at(const std::string& container) {
   const auto text = docker({"inspect", "-f", "{{.State.StartedAt}}", container});
@@ -537,11 +465,11 @@ TEST_CASE("after berth restarts, a client's old sticky cookie still reaches the 
 TEST_CASE(
     "with Docker unreachable at start, berth retries, says why, and serves once it connects") {
   // The socket berth is pointed at lives in a directory the test controls, empty at first.
-  TemporaryDirectory socket_dir;
+  TempDir socket_dir("berth-e2e");
   Sandbox sandbox;
   const std::string endpoint = "unix:///berth-docker/docker.sock";
   const Berth berth = start_berth(sandbox, {"--providers.docker.endpoint=" + endpoint},
-                                  {"-v", socket_dir.path() + ":/berth-docker"});
+                                  {"-v", socket_dir.path().string() + ":/berth-docker"});
   sandbox.start_app("late",
                     {"traefik.enable=true", "traefik.http.routers.late.rule=PathPrefix(`/`)",
                      "traefik.http.services.late.loadbalancer.server.port=80"});
@@ -571,7 +499,7 @@ TEST_CASE(
   CHECK(unrouted->status == 404);
 
   // The daemon "comes up": berth connects on its next attempt (backoff at most 5 s) and routes.
-  const berth::e2e::UnixSocketForwarder daemon(socket_dir.path() + "/docker.sock",
+  const berth::e2e::UnixSocketForwarder daemon(socket_dir.path().string() + "/docker.sock",
                                                "/var/run/docker.sock");
   CHECK(eventually([&] { return servers_up(berth.api, "late@docker") == 1; }, 15s));
   auto served = http_get("127.0.0.1", berth.web, "/", 5s);

@@ -15,10 +15,13 @@
 #include <vector>
 
 #include "berth/file/provider.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace berth;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+
+using berth::test::TempDir;
 
 namespace {
 
@@ -27,25 +30,6 @@ constexpr auto timeout = 10s;
 // How long to wait before concluding that nothing more comes (several debounce windows).
 constexpr auto quiet = 600ms;
 constexpr std::chrono::milliseconds debounce{50};
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "berth-file-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error{"mkdtemp failed"};
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 /// Writes in place: truncates and rewrites the same inode.
 void write_file(const fs::path& path, const std::string& text) {
@@ -139,7 +123,7 @@ file::Provider::Options filename_options(const fs::path& filename) {
 }  // namespace
 
 TEST_CASE("provider: a directory is watched through edits, errors and deletions") {
-  TempDir dir;
+  TempDir dir("berth-file");
   const auto a = dir.path() / "a.yml";
   const auto b = dir.path() / "b.toml";
   write_file(a, router_yaml("web", "v1"));
@@ -227,7 +211,7 @@ TEST_CASE("provider: a directory is watched through edits, errors and deletions"
 }
 
 TEST_CASE("provider: a watched file that is deleted keeps its last configuration") {
-  TempDir dir;
+  TempDir dir("berth-file");
   const auto conf = dir.path() / "dynamic.toml";
   write_file(conf, "[http.routers.web]\nrule = \"Host(`a`)\"\nservice = \"app\"\n");
   write_file(dir.path() / "other.toml", "not = [valid");
@@ -252,7 +236,7 @@ TEST_CASE("provider: a watched file that is deleted keeps its last configuration
 }
 
 TEST_CASE("provider: a burst of writes gives one or two updates, the same content none") {
-  TempDir dir;
+  TempDir dir("berth-file");
   const auto conf = dir.path() / "dynamic.yml";
   write_file(conf, router_yaml("web", "v0"));
 
@@ -278,7 +262,7 @@ TEST_CASE("provider: a burst of writes gives one or two updates, the same conten
 }
 
 TEST_CASE("provider: a broken file at start gives an empty configuration and the error") {
-  TempDir dir;
+  TempDir dir("berth-file");
   const auto conf = dir.path() / "dynamic.yml";
   write_file(conf, "http:\n  routers:\n    web:\n      rule: {{ .Host }}\n");
 
@@ -296,7 +280,7 @@ TEST_CASE("provider: a broken file at start gives an empty configuration and the
 }
 
 TEST_CASE("provider: without watch, start loads once and nothing follows") {
-  TempDir dir;
+  TempDir dir("berth-file");
   const auto conf = dir.path() / "dynamic.yml";
   write_file(conf, router_yaml("web", "once"));
 

@@ -13,52 +13,19 @@
 #include "backend.hpp"
 #include "berth/middleware/chain.hpp"
 #include "berth/proxy/server.hpp"
+#include "proxy_fixture.hpp"
 
 using namespace berth;
 using namespace std::chrono_literals;
 using proxy::test::Backend;
 using proxy::test::Client;
+using proxy::test::Proxy;
 using proxy::test::Request;
 using proxy::test::Response;
 using runtime::test::router;
 namespace http = proxy::test::http;
 
 namespace {
-
-class Proxy {
- public:
-  Proxy() : server_(options()) { server_.start(); }
-  ~Proxy() { server_.stop(1s); }
-  Proxy(const Proxy&) = delete;
-  Proxy& operator=(const Proxy&) = delete;
-
-  /// Publishes the configuration; returns the names of the routers and services left out.
-  std::vector<std::string> publish(const config::Configuration& configuration) {
-    runtime::BuildOptions options;
-    options.entry_points = {"web"};
-    options.default_entry_points = {"web"};
-    options.health = &health_;
-    options.chains = middleware::chain_factory(middleware::Environment{.registry = &registry_});
-    auto result = runtime::build_snapshot(configuration, options);
-    std::vector<std::string> errors;
-    for (const auto& error : result.errors) errors.push_back(error.name + ": " + error.message);
-    server_.publish(result.snapshot);
-    return errors;
-  }
-  std::uint16_t port() { return *server_.port("web"); }
-
- private:
-  static proxy::ServerOptions options() {
-    proxy::ServerOptions options;
-    options.entry_points.push_back({"web", "127.0.0.1:0"});
-    options.workers = 2;
-    options.server_name = "berth-test";
-    return options;
-  }
-  runtime::HealthRegistry health_;
-  middleware::StateRegistry registry_;
-  proxy::Server server_;
-};
 
 config::Service service_of(const std::vector<std::string>& urls) {
   std::vector<std::pair<std::string, std::int64_t>> servers;
@@ -114,10 +81,8 @@ TEST_CASE("stripPrefix and addPrefix rewrite the path sent upstream", "[proxy][m
   Proxy proxy;
   config::StripPrefix strip;
   strip.prefixes = {"/api"};
-  REQUIRE(proxy
-              .publish(with_middlewares({a.url()},
-                                        {{"1-strip", strip}, {"2-add", config::AddPrefix{"/v1"}}}))
-              .empty());
+  proxy.publish(
+      with_middlewares({a.url()}, {{"1-strip", strip}, {"2-add", config::AddPrefix{"/v1"}}}));
   Client client(proxy.port());
   CHECK(client.request(proxy::test::get("/api/users?x=1")).result() == http::status::ok);
   CHECK(a.last_request().target() == "/v1/users?x=1");
@@ -130,7 +95,7 @@ TEST_CASE("redirectScheme answers without contacting the backend", "[proxy][midd
   config::RedirectScheme redirect;
   redirect.scheme = "https";
   redirect.permanent = true;
-  REQUIRE(proxy.publish(with_middlewares({a.url()}, {{"redirect", redirect}})).empty());
+  proxy.publish(with_middlewares({a.url()}, {{"redirect", redirect}}));
   Client client(proxy.port());
   const auto response = client.request(proxy::test::get("/x?y=1"));
   CHECK(response.result() == http::status::moved_permanently);
@@ -148,7 +113,7 @@ TEST_CASE("headers edits requests and responses and answers CORS preflights",
   headers.access_control_allow_methods = {"GET", "PUT"};
   headers.access_control_allow_origin_list = {"https://site"};
   headers.access_control_max_age = 60;
-  REQUIRE(proxy.publish(with_middlewares({a.url()}, {{"headers", headers}})).empty());
+  proxy.publish(with_middlewares({a.url()}, {{"headers", headers}}));
   Client client(proxy.port());
 
   const auto response = client.request(proxy::test::get("/"));
@@ -176,7 +141,7 @@ TEST_CASE("basicAuth answers 401 without credentials and forwards with them",
   // "secret", as htpasswd -m writes it.
   auth.users = {"ann:$apr1$saltsalt$LrttParrLPdxvgutaSXWJ0"};
   auth.header_field = "X-User";
-  REQUIRE(proxy.publish(with_middlewares({a.url()}, {{"auth", auth}})).empty());
+  proxy.publish(with_middlewares({a.url()}, {{"auth", auth}}));
   Client client(proxy.port());
   const auto denied = client.request(proxy::test::get("/"));
   CHECK(denied.result() == http::status::unauthorized);
@@ -199,7 +164,7 @@ TEST_CASE("ipAllowList rejects clients outside its ranges", "[proxy][middleware]
   auto c = with_middlewares({a.url()}, {{"outside", outside}});
   c.http.middlewares["inside@test"] = config::Middleware{inside};
   c.http.routers["local@test"] = router("Host(`local`)", "svc", 0, {}, {"inside"});
-  REQUIRE(proxy.publish(c).empty());
+  proxy.publish(c);
   Client client(proxy.port());
   CHECK(client.request(proxy::test::get("/")).result() == http::status::forbidden);
   // A forged X-Forwarded-For from an untrusted client is dropped before the check.
@@ -217,7 +182,7 @@ TEST_CASE("rateLimit answers 429 past its burst", "[proxy][middleware]") {
   limit.average = 1;
   limit.period = 10s;
   limit.burst = 2;
-  REQUIRE(proxy.publish(with_middlewares({a.url()}, {{"limit", limit}})).empty());
+  proxy.publish(with_middlewares({a.url()}, {{"limit", limit}}));
   Client client(proxy.port());
   std::map<unsigned, int> statuses;
   for (int i = 0; i < 5; ++i) statuses[client.request(proxy::test::get("/")).result_int()]++;
@@ -235,7 +200,7 @@ TEST_CASE("compress gzips fixed-length and chunked bodies", "[proxy][middleware]
     return true;
   });
   Proxy proxy;
-  REQUIRE(proxy.publish(with_middlewares({a.url()}, {{"gzip", config::Compress{}}})).empty());
+  proxy.publish(with_middlewares({a.url()}, {{"gzip", config::Compress{}}}));
   Client client(proxy.port());
   for (const char* target : {"/fixed", "/chunked"}) {
     auto request = proxy::test::get(target);
@@ -262,8 +227,7 @@ TEST_CASE("retry re-sends to another server when one fails before answering",
   retry.initial_interval = 1ms;
   SECTION("with retry every request succeeds") {
     Proxy proxy;
-    REQUIRE(
-        proxy.publish(with_middlewares({broken.url(), good.url()}, {{"retry", retry}})).empty());
+    proxy.publish(with_middlewares({broken.url(), good.url()}, {{"retry", retry}}));
     Client client(proxy.port());
     for (int i = 0; i < 10; ++i) {
       const auto response = client.request(proxy::test::get("/"));
@@ -274,7 +238,7 @@ TEST_CASE("retry re-sends to another server when one fails before answering",
   }
   SECTION("without it the failures reach the client") {
     Proxy proxy;
-    REQUIRE(proxy.publish(with_middlewares({broken.url(), good.url()}, {})).empty());
+    proxy.publish(with_middlewares({broken.url(), good.url()}, {}));
     Client client(proxy.port());
     int bad_gateways = 0;
     for (int i = 0; i < 10; ++i) {
@@ -299,7 +263,7 @@ TEST_CASE("forwardAuth lets allowed requests through and relays denials", "[prox
   config::ForwardAuth forward;
   forward.address = auth.url() + "/check";
   forward.auth_response_headers = {"X-Auth-User"};
-  REQUIRE(proxy.publish(with_middlewares({a.url()}, {{"auth", forward}})).empty());
+  proxy.publish(with_middlewares({a.url()}, {{"auth", forward}}));
   Client client(proxy.port());
 
   auto allowed = proxy::test::get("/page");
@@ -324,7 +288,7 @@ TEST_CASE("forwardAuth answers 500 when the auth server is unreachable", "[proxy
   Proxy proxy;
   config::ForwardAuth forward;
   forward.address = "http://127.0.0.1:" + std::to_string(proxy::test::closed_port()) + "/";
-  REQUIRE(proxy.publish(with_middlewares({a.url()}, {{"auth", forward}})).empty());
+  proxy.publish(with_middlewares({a.url()}, {{"auth", forward}}));
   Client client(proxy.port());
   CHECK(client.request(proxy::test::get("/")).result() == http::status::internal_server_error);
   CHECK(a.requests() == 0);
@@ -338,7 +302,7 @@ TEST_CASE("buffering reads bodies whole and answers 413 past its limit", "[proxy
   Proxy proxy;
   config::Buffering buffering;
   buffering.max_request_body_bytes = 100;
-  REQUIRE(proxy.publish(with_middlewares({a.url()}, {{"buffer", buffering}})).empty());
+  proxy.publish(with_middlewares({a.url()}, {{"buffer", buffering}}));
   {
     Client client(proxy.port());
     const auto response = client.request(post("/", "hello"));
@@ -370,7 +334,7 @@ TEST_CASE("circuitBreaker opens on the proxy's own 502s", "[proxy][middleware]")
   breaker.expression = "NetworkErrorRatio() > 0.5";
   breaker.check_period = 20ms;
   const std::string dead = "http://127.0.0.1:" + std::to_string(proxy::test::closed_port());
-  REQUIRE(proxy.publish(with_middlewares({dead}, {{"breaker", breaker}})).empty());
+  proxy.publish(with_middlewares({dead}, {{"breaker", breaker}}));
   Client client(proxy.port());
   std::map<unsigned, int> statuses;
   for (int i = 0; i < 20 && statuses[503] == 0; ++i) {
@@ -391,7 +355,7 @@ TEST_CASE("a router with a broken middleware is disabled while the others serve"
   c.http.middlewares["broken@test"] = config::Middleware{broken};
   c.http.routers["bad@test"] = router("Host(`bad`)", "svc", 0, {}, {"broken"});
   c.http.routers["missing@test"] = router("Host(`missing`)", "svc", 0, {}, {"nothing"});
-  const auto errors = proxy.publish(c);
+  const auto errors = proxy.publish_reporting(c);
   REQUIRE(errors.size() == 2);
   CHECK(errors[0].starts_with("bad@test: "));
   CHECK(errors[0].find("broken@test") != std::string::npos);
@@ -410,7 +374,7 @@ TEST_CASE("a server that stops listening loses no request: connect errors fail o
   config::Configuration c;
   c.http.services["svc@test"] = service_of({a.url(), b.url()});
   c.http.routers["app@test"] = router("Host(`app`)", "svc");
-  REQUIRE(proxy.publish(c).empty());
+  proxy.publish(c);
   // Pooled connections to both on both workers.
   {
     std::vector<std::unique_ptr<Client>> clients;
@@ -453,7 +417,7 @@ TEST_CASE("a server that drops a fresh connection as it shuts down loses no requ
   config::Configuration c;
   c.http.services["svc@test"] = service_of({a.url(), b.url()});
   c.http.routers["app@test"] = router("Host(`app`)", "svc");
-  REQUIRE(proxy.publish(c).empty());
+  proxy.publish(c);
   Client client(proxy.port());
   for (int i = 0; i < 10; ++i) {
     const auto response = client.request(proxy::test::get("/"));
@@ -472,7 +436,7 @@ TEST_CASE("failover keeps trying every server before answering 502", "[proxy][fa
   c.http.services["gone@test"] = service_of({dead(), dead()});
   c.http.routers["app@test"] = router("Host(`app`)", "svc");
   c.http.routers["gone@test"] = router("Host(`gone`)", "gone");
-  REQUIRE(proxy.publish(c).empty());
+  proxy.publish(c);
   Client client(proxy.port());
   for (int i = 0; i < 9; ++i) CHECK(client.request(post("/", "x")).body() == "B");
   CHECK(client.request(proxy::test::get("/", "gone")).result() == http::status::bad_gateway);

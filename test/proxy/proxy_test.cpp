@@ -14,11 +14,13 @@
 #include "../runtime/test_config.hpp"
 #include "backend.hpp"
 #include "berth/proxy/server.hpp"
+#include "proxy_fixture.hpp"
 
 using namespace berth;
 using namespace std::chrono_literals;
 using proxy::test::Backend;
 using proxy::test::Client;
+using proxy::test::Proxy;
 using proxy::test::Request;
 using proxy::test::Response;
 using runtime::test::router;
@@ -27,41 +29,6 @@ namespace net = proxy::test::net;
 namespace beast = proxy::test::beast;
 
 namespace {
-
-proxy::ServerOptions default_options() {
-  proxy::ServerOptions options;
-  options.entry_points.push_back({"web", "127.0.0.1:0"});
-  options.workers = 2;
-  options.server_name = "berth-test";
-  return options;
-}
-
-class Proxy {
- public:
-  explicit Proxy(proxy::ServerOptions options = default_options()) : server_(std::move(options)) {
-    server_.start();
-  }
-  ~Proxy() { server_.stop(1s); }
-  Proxy(const Proxy&) = delete;
-  Proxy& operator=(const Proxy&) = delete;
-
-  void publish(const config::Configuration& configuration) {
-    runtime::BuildOptions options;
-    options.entry_points = {"web"};
-    options.default_entry_points = {"web"};
-    options.health = &health_;
-    auto result = runtime::build_snapshot(configuration, options);
-    REQUIRE(result.errors.empty());
-    server_.publish(result.snapshot);
-  }
-  std::uint16_t port() { return *server_.port("web"); }
-  proxy::Server& server() { return server_; }
-  runtime::HealthRegistry& health() { return health_; }
-
- private:
-  runtime::HealthRegistry health_;
-  proxy::Server server_;
-};
 
 config::Service service_of(const std::vector<std::pair<const Backend*, std::int64_t>>& backends,
                            bool sticky = false) {
@@ -170,7 +137,7 @@ TEST_CASE("no route, no server, refused, and timed out upstreams answer like Tra
     std::this_thread::sleep_for(1500ms);
     return false;
   });
-  auto options = default_options();
+  auto options = proxy::test::test_server_options();
   options.transport.response_header_timeout = 300ms;
   Proxy proxy(options);
   config::Configuration conf;
@@ -292,7 +259,7 @@ TEST_CASE("a 10 MB body is streamed both ways") {
 
 TEST_CASE("header size and count limits answer 431") {
   Backend a("A");
-  auto options = default_options();
+  auto options = proxy::test::test_server_options();
   options.max_header_bytes = 2048;
   options.max_header_count = 20;
   Proxy proxy(options);
@@ -530,7 +497,7 @@ TEST_CASE("a dial that does not complete in time answers 504") {
   }
   std::this_thread::sleep_for(50ms);
 
-  auto options = default_options();
+  auto options = proxy::test::test_server_options();
   options.transport.dial_timeout = 300ms;
   Proxy proxy(options);
   proxy.publish(

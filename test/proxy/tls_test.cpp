@@ -29,11 +29,13 @@
 #include "backend.hpp"
 #include "berth/proxy/server.hpp"
 #include "berth/tls/store.hpp"
+#include "proxy_fixture.hpp"
 
 using namespace berth;
 using namespace std::chrono_literals;
 using proxy::test::Backend;
 using proxy::test::Client;
+using proxy::test::Proxy;
 using proxy::test::Request;
 using proxy::test::Response;
 using runtime::test::router;
@@ -237,45 +239,6 @@ class TlsBackend {
   std::thread thread_;
 };
 
-/// A proxy with entry points "web" (and "websecure" when asked), publishing configurations and
-/// TLS stores.
-class Proxy {
- public:
-  explicit Proxy(proxy::ServerOptions options) : server_(std::move(options)) { server_.start(); }
-  ~Proxy() { server_.stop(1s); }
-  Proxy(const Proxy&) = delete;
-  Proxy& operator=(const Proxy&) = delete;
-
-  void publish(const config::Configuration& configuration,
-               std::vector<std::string> tls_entry_points = {}) {
-    runtime::BuildOptions options;
-    options.entry_points = {"web", "websecure"};
-    options.default_entry_points = {"web"};
-    options.tls_entry_points = std::move(tls_entry_points);
-    auto result = runtime::build_snapshot(configuration, options);
-    REQUIRE(result.errors.empty());
-    server_.publish(result.snapshot);
-  }
-  void set_tls(const config::TlsConfiguration& configuration) {
-    auto result = tls::Store::build(configuration);
-    REQUIRE(result.errors.empty());
-    server_.set_tls(result.store);
-  }
-  std::uint16_t port(const std::string& entry_point = "web") { return *server_.port(entry_point); }
-
- private:
-  proxy::Server server_;
-};
-
-proxy::ServerOptions two_entry_points() {
-  proxy::ServerOptions options;
-  options.entry_points.push_back({"web", "127.0.0.1:0"});
-  options.entry_points.push_back({"websecure", "127.0.0.1:0"});
-  options.workers = 2;
-  options.server_name = "berth-test";
-  return options;
-}
-
 config::Router tls_router(std::string rule, std::string service, std::string options = {}) {
   auto r = router(std::move(rule), std::move(service));
   r.tls = config::RouterTls{std::move(options), {}, {}};
@@ -296,7 +259,7 @@ TEST_CASE("TLS is terminated and the certificate is chosen by SNI, exact then wi
   Pki pki;
   Backend a("A");
   Backend b("B");
-  Proxy proxy(two_entry_points());
+  Proxy proxy(proxy::test::test_server_options({"web", "websecure"}));
   config::TlsConfiguration tls_configuration;
   tls_configuration.certificates.push_back(entry(pki.leaf("a.test", {"a.test"})));
   tls_configuration.certificates.push_back(entry(pki.leaf("wildcard", {"*.wild.test"})));
@@ -339,7 +302,7 @@ TEST_CASE("TLS is terminated and the certificate is chosen by SNI, exact then wi
 
 TEST_CASE("without certificates a generated default certificate is presented") {
   Backend a("A");
-  Proxy proxy(two_entry_points());
+  Proxy proxy(proxy::test::test_server_options({"web", "websecure"}));
   config::Configuration c;
   c.http.services["a@test"] = service_at(a.url());
   c.http.routers["a@test"] = tls_router("Host(`a.test`)", "a");
@@ -354,7 +317,7 @@ TEST_CASE("without certificates a generated default certificate is presented") {
 TEST_CASE("one port serves TLS and plain; tls routers answer only over TLS and vice versa") {
   Backend plain("plain");
   Backend secure("secure");
-  Proxy proxy(two_entry_points());
+  Proxy proxy(proxy::test::test_server_options({"web", "websecure"}));
   config::Configuration c;
   c.http.services["plain@test"] = service_at(plain.url());
   c.http.services["secure@test"] = service_at(secure.url());
@@ -378,7 +341,7 @@ TEST_CASE("one port serves TLS and plain; tls routers answer only over TLS and v
 
 TEST_CASE("an entry point with http.tls serves every router over TLS only") {
   Backend a("A");
-  Proxy proxy(two_entry_points());
+  Proxy proxy(proxy::test::test_server_options({"web", "websecure"}));
   config::Configuration c;
   c.http.services["a@test"] = service_at(a.url());
   c.http.routers["a@test"] = router("Host(`a.test`)", "a", 0, {"web", "websecure"});
@@ -396,7 +359,7 @@ TEST_CASE("an entry point with http.tls serves every router over TLS only") {
 TEST_CASE("tls.options apply per SNI host: minVersion, sniStrict, client authentication") {
   Pki pki;
   Backend a("A");
-  Proxy proxy(two_entry_points());
+  Proxy proxy(proxy::test::test_server_options({"web", "websecure"}));
   config::TlsConfiguration tls_configuration;
   tls_configuration.certificates.push_back(
       entry(pki.leaf("hosts", {"modern.test", "old.test", "strict.test", "mtls.test", "tls12.test",
@@ -497,7 +460,7 @@ TEST_CASE("certificate files replaced on disk are served after set_tls, without 
   tls_configuration.certificates.push_back(
       {(dir / "a.crt").string(), (dir / "a.key").string(), {}});
 
-  Proxy proxy(two_entry_points());
+  Proxy proxy(proxy::test::test_server_options({"web", "websecure"}));
   proxy.set_tls(tls_configuration);
   config::Configuration c;
   c.http.services["a@test"] = service_at(a.url());
@@ -517,7 +480,7 @@ TEST_CASE("certificate files replaced on disk are served after set_tls, without 
 
 TEST_CASE("TLS sessions resume") {
   Backend a("A");
-  proxy::ServerOptions options = two_entry_points();
+  proxy::ServerOptions options = proxy::test::test_server_options({"web", "websecure"});
   options.workers = 1;
   Proxy proxy(options);
   config::Configuration c;
@@ -546,7 +509,7 @@ TEST_CASE("https:// servers are verified against the trusted CAs, with SNI") {
   c.http.routers["ip@test"] = router("Host(`ip.test`)", "ip");
 
   SECTION("trusted through rootCAs") {
-    auto options = two_entry_points();
+    auto options = proxy::test::test_server_options({"web", "websecure"});
     options.transport.root_cas = {pki.ca.cert};
     Proxy proxy(options);
     proxy.publish(c);
@@ -558,14 +521,14 @@ TEST_CASE("https:// servers are verified against the trusted CAs, with SNI") {
     CHECK(client.request(proxy::test::get("/", "ip.test")).body() == "secure backend");
   }
   SECTION("refused when the CA is not trusted") {
-    Proxy proxy(two_entry_points());
+    Proxy proxy(proxy::test::test_server_options({"web", "websecure"}));
     proxy.publish(c);
     Client client(proxy.port());
     CHECK(client.request(proxy::test::get("/", "s.test")).result() == http::status::bad_gateway);
     CHECK(backend.requests() == 0);
   }
   SECTION("accepted with insecureSkipVerify") {
-    auto options = two_entry_points();
+    auto options = proxy::test::test_server_options({"web", "websecure"});
     options.transport.insecure_skip_verify = true;
     Proxy proxy(options);
     proxy.publish(c);
@@ -588,7 +551,7 @@ TEST_CASE("entry point redirections answer 301/308 or 302/307 with the TLS port"
       {false, http::verb::head, http::status::temporary_redirect},
   };
   for (const auto& test : cases) {
-    auto options = two_entry_points();
+    auto options = proxy::test::test_server_options({"web", "websecure"});
     options.entry_points[0].redirect = proxy::RedirectOptions{};
     options.entry_points[0].redirect->entry_point = "websecure";
     options.entry_points[0].redirect->permanent = test.permanent;
@@ -608,7 +571,7 @@ TEST_CASE("entry point redirections answer 301/308 or 302/307 with the TLS port"
   CHECK(a.requests() == 0);
 
   // The scheme's default port is left out; TLS requests on the entry point are not redirected.
-  auto options = two_entry_points();
+  auto options = proxy::test::test_server_options({"web", "websecure"});
   options.entry_points[0].redirect = proxy::RedirectOptions{};
   options.entry_points[0].redirect->port = 443;
   Proxy proxy(options);
@@ -626,7 +589,7 @@ TEST_CASE("entry point redirections answer 301/308 or 302/307 with the TLS port"
 
 TEST_CASE("WebSockets work over TLS (wss)") {
   Backend a("A");
-  Proxy proxy(two_entry_points());
+  Proxy proxy(proxy::test::test_server_options({"web", "websecure"}));
   config::Configuration c;
   c.http.services["a@test"] = service_at(a.url());
   c.http.routers["a@test"] = tls_router("Host(`app`)", "a");
