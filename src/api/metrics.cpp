@@ -144,13 +144,20 @@ std::string render_metrics(const State& state, const std::vector<MetricFamily>& 
 
   double routed = 0;
   double excluded = 0;
+  double draining = 0;
   for (const labels::ContainerDecision& container : state.containers) {
     (container.routed ? routed : excluded) += 1;
+    if (container.draining) draining += 1;
   }
   families.push_back({"berth_containers",
                       "Containers the Docker provider knows, routed or not.",
                       "gauge",
                       {{{{"routed", "true"}}, routed}, {{{"routed", "false"}}, excluded}}});
+  families.push_back({"berth_containers_draining",
+                      "Containers stopping: their servers take no new requests, requests in flight "
+                      "finish.",
+                      "gauge",
+                      {{{}, draining}}});
 
   std::string out;
   std::set<std::string_view> seen;

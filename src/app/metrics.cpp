@@ -134,4 +134,22 @@ std::vector<api::MetricFamily> request_families(const proxy::MetricsSnapshot& sn
   return out;
 }
 
+std::vector<api::MetricFamily> docker_families(const docker::ProviderCounters& counters) {
+  std::vector<api::MetricFamily> out;
+  out.push_back({"berth_docker_events_total",
+                 "Docker events received from the event stream.",
+                 "counter",
+                 {{{}, static_cast<double>(counters.events.load(std::memory_order_relaxed))}}});
+  const std::int64_t latency = counters.last_event_to_publish_ns.load(std::memory_order_relaxed);
+  if (latency >= 0) {
+    out.push_back(
+        {"berth_docker_event_to_publish_seconds",
+         "For the last configuration change caused by Docker events: seconds from the "
+         "first of those events to the new configuration being handed over for publishing.",
+         "gauge",
+         {{{}, static_cast<double>(latency) / 1e9}}});
+  }
+  return out;
+}
+
 }  // namespace berth::app

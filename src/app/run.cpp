@@ -117,7 +117,8 @@ api::ServerOptions api_options(const config::StaticConfiguration& configuration,
   return options;
 }
 
-docker::ProviderSettings docker_settings(const config::StaticConfiguration& configuration) {
+docker::ProviderSettings docker_settings(const config::StaticConfiguration& configuration,
+                                         std::shared_ptr<docker::ProviderCounters> counters) {
   const config::DockerProvider& docker = *configuration.providers.docker;
   docker::ProviderSettings settings;
   settings.options.exposed_by_default = docker.exposed_by_default;
@@ -128,6 +129,7 @@ docker::ProviderSettings docker_settings(const config::StaticConfiguration& conf
   settings.options.use_bind_port_ip = docker.use_bind_port_ip;
   settings.throttle =
       duration_cast<milliseconds>(configuration.providers.providers_throttle_duration);
+  settings.counters = std::move(counters);
   return settings;
 }
 
@@ -179,6 +181,8 @@ int run(const config::StaticConfiguration& configuration) {
   const EntryPointPlan plan = plan_entry_points(configuration);
 
   std::unique_ptr<proxy::Server> proxy;
+  /// The Docker provider's counters, for /metrics.
+  const auto docker_counters = std::make_shared<docker::ProviderCounters>();
   std::unique_ptr<api::Server> api;
   std::unique_ptr<api::Server> internal_api;  ///< behind routers that use api@internal & co.
   try {
@@ -189,9 +193,17 @@ int run(const config::StaticConfiguration& configuration) {
         // The proxy outlives the API servers (it is declared first), and a stopped proxy still
         // answers from its workers' tables.
         options.metrics_source = [data = proxy.get(), metrics = data_plane.metrics,
-                                  access_log = data_plane.access_log.has_value()] {
-          return request_families(data->collect_metrics(std::chrono::milliseconds{500}), metrics,
-                                  access_log);
+                                  access_log = data_plane.access_log.has_value(),
+                                  docker = configuration.providers.docker.has_value(),
+                                  docker_counters] {
+          auto families = request_families(data->collect_metrics(std::chrono::milliseconds{500}),
+                                           metrics, access_log);
+          if (docker) {
+            for (auto& family : docker_families(*docker_counters)) {
+              families.push_back(std::move(family));
+            }
+          }
+          return families;
         };
       }
       return options;
@@ -242,7 +254,7 @@ int run(const config::StaticConfiguration& configuration) {
     docker_client = std::make_unique<docker::Client>(
         docker::ClientOptions{docker_endpoint(*configuration.providers.docker)});
     docker_provider = std::make_unique<docker::Provider>(
-        *docker_client, docker_settings(configuration),
+        *docker_client, docker_settings(configuration, docker_counters),
         [&controller](std::shared_ptr<const docker::ProviderUpdate> update) {
           controller.update(
               ProviderOutput{"docker", update->result.configuration, update->result.diagnostics},

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -168,6 +169,8 @@ struct Provider::Impl {
   Clock::time_point last_rebuild;
   std::optional<Clock::time_point> rebuild_at;
   bool dirty = false;
+  /// When the first event not yet reflected in a published configuration was taken.
+  std::optional<Clock::time_point> unpublished_event;
 
   Impl(DockerApi& a, ProviderSettings s, PublishCallback p)
       : api(a),
@@ -176,6 +179,7 @@ struct Provider::Impl {
         options(settings.options),
         backoff(settings.backoff_initial) {
     if (!settings.build) settings.build = &labels::build_configuration;
+    if (!settings.counters) settings.counters = std::make_shared<ProviderCounters>();
   }
 
   void run() {
@@ -194,6 +198,8 @@ struct Provider::Impl {
                                  std::make_move_iterator(events.end()));
         events.clear();
         lock.unlock();
+        settings.counters->events.fetch_add(batch.size(), std::memory_order_relaxed);
+        if (!unpublished_event) unpublished_event = now;
         handle_events(batch);
         lock.lock();
         continue;
@@ -466,6 +472,7 @@ struct Provider::Impl {
       return std::tie(a.name, a.id) < std::tie(b.name, b.id);
     });
     labels::Result result = settings.build(list, options);
+    const auto first_event = std::exchange(unpublished_event, std::nullopt);
     if (last && same_update(*last, result, list)) return;
 
     auto update = std::make_shared<ProviderUpdate>();
@@ -478,6 +485,11 @@ struct Provider::Impl {
       if (decision.routed) routed.insert(decision.id);
     }
     last = update;
+    if (first_event) {
+      settings.counters->last_event_to_publish_ns.store(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - *first_event).count(),
+          std::memory_order_relaxed);
+    }
     publish(std::move(update));
   }
 

@@ -220,6 +220,7 @@ class ContainerBuilder {
       // from it) so that a rolling update never turns into 404s, but replicas that are not stopping
       // take precedence over them when merging.
       outcome_.draining = true;
+      outcome_.decision.draining = true;
       outcome_.wants_servers = false;
       note = "draining (stopping): no new requests; its servers are removed";
     }

@@ -41,7 +41,11 @@ TEST_CASE("metrics describe the configuration in Prometheus text format") {
         "# HELP berth_containers Containers the Docker provider knows, routed or not.\n"
         "# TYPE berth_containers gauge\n"
         "berth_containers{routed=\"true\"} 1\n"
-        "berth_containers{routed=\"false\"} 1\n");
+        "berth_containers{routed=\"false\"} 1\n"
+        "# HELP berth_containers_draining Containers stopping: their servers take no new "
+        "requests, requests in flight finish.\n"
+        "# TYPE berth_containers_draining gauge\n"
+        "berth_containers_draining 0\n");
 }
 
 TEST_CASE("extra families are validated and escaped") {

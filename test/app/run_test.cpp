@@ -176,7 +176,8 @@ TEST_CASE("Docker routers use file services and file routers use Docker middlewa
       "      rule: Host(`file.test`)\n"
       "      service: app\n"
       "      middlewares: [via@docker]\n";
-  Cluster cluster({"--providers.docker=true", "--providers.docker.endpoint=" + daemon.endpoint()},
+  Cluster cluster({"--providers.docker=true", "--providers.docker.endpoint=" + daemon.endpoint(),
+                   "--metrics.prometheus=true"},
                   file_router, "4 routers,");
 
   berth::test::HttpClient client("127.0.0.1", cluster.web);
@@ -197,6 +198,13 @@ TEST_CASE("Docker routers use file services and file routers use Docker middlewa
   CHECK(router->status == 200);
   CHECK_THAT(router->body, Catch::Contains("\"status\":\"disabled\""));
   CHECK_THAT(router->body, Catch::Contains("missing@file"));
+
+  // The Docker provider's own counters are on /metrics with Traefik's families.
+  auto metrics = http_get("127.0.0.1", cluster.api, "/metrics", 5s);
+  REQUIRE(metrics);
+  CHECK_THAT(metrics->body, Catch::Contains("\nberth_docker_events_total "));
+  CHECK_THAT(metrics->body, Catch::Contains("\nberth_containers_draining 0\n"));
+  CHECK_THAT(metrics->body, Catch::Contains("traefik_service_requests_total{code=\"200\""));
 }
 
 TEST_CASE("api@internal serves the API and dashboard only through a router, behind basicauth") {

@@ -326,10 +326,14 @@ TEST_CASE("kill publishes draining at once before die", "[provider]") {
   h.daemon.put_container(FakeDaemon::make_container(id, "app"));
   auto settings = h.settings();
   settings.throttle = 60s;  // any later change would wait: draining must not
+  settings.counters = std::make_shared<ProviderCounters>();
+  const auto counters = settings.counters;
   h.start(settings);
   REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
   REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
   const auto before = h.updates().size();
+  // The initial list is no event: no event-to-publish time yet.
+  CHECK(counters->last_event_to_publish_ns.load() == -1);
 
   // The container still runs when the kill event arrives.
   h.daemon.push_event(FakeDaemon::container_event("kill", id, {{"signal", "15"}}));
@@ -338,6 +342,10 @@ TEST_CASE("kill publishes draining at once before die", "[provider]") {
   CHECK(find(draining, id)->state == "running");
   CHECK_FALSE(routed(draining, id));
   CHECK(h.updates().size() == before + 1);
+  CHECK(counters->events.load() >= 1);
+  const auto latency = std::chrono::nanoseconds{counters->last_event_to_publish_ns.load()};
+  CHECK(latency >= 0ns);
+  CHECK(latency < timeout);
 }
 
 TEST_CASE("draining ends when the container runs again after a start", "[provider]") {

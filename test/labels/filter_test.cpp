@@ -169,6 +169,7 @@ TEST_CASE("draining containers", "[labels][filter]") {
     REQUIRE(load_balancer(result, "app") != nullptr);
     CHECK(load_balancer(result, "app")->servers.empty());
     CHECK_FALSE(decision(result, "app")->routed);
+    CHECK(decision(result, "app")->draining);
     CHECK(decision(result, "app")->reason.find("draining") != std::string::npos);
   }
   const LabelMap compose = {{"com.docker.compose.project", "shop"},

@@ -4,7 +4,9 @@
 // container an event names), coalesced bursts, draining on kill/stop, reconnect with backoff and a
 // periodic full resync.
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,6 +31,15 @@ using PublishCallback = std::function<void(std::shared_ptr<const ProviderUpdate>
 using BuildFunction = std::function<labels::Result(std::span<const labels::ContainerInfo>,
                                                    const labels::ProviderOptions&)>;
 
+/// What the provider has done so far, for berth's own metrics. Shared, so that a reader on another
+/// thread (the API's /metrics) never depends on the provider's lifetime.
+struct ProviderCounters {
+  std::atomic<std::uint64_t> events{0};  ///< Docker events received
+  /// From the first event of a change to the configuration it produced being handed over for
+  /// publishing; -1 until an event has changed the configuration.
+  std::atomic<std::int64_t> last_event_to_publish_ns{-1};
+};
+
 struct ProviderSettings {
   labels::ProviderOptions options;
   /// Changes after the first one within this window are merged into one rebuild.
@@ -41,6 +52,8 @@ struct ProviderSettings {
   bool detect_own_container = true;
   /// labels::build_configuration unless replaced (tests).
   BuildFunction build;
+  /// Where the provider counts; one of its own when null.
+  std::shared_ptr<ProviderCounters> counters;
 };
 
 class Provider {

@@ -35,6 +35,7 @@ struct ContainerDecision {
       reason;  ///< for excluded containers: disabled, constraint, not running, unhealthy, ...
   std::vector<std::string> routers;
   std::vector<std::string> services;
+  bool draining = false;  ///< stopping: kept, but its servers take no new requests
   friend bool operator==(const ContainerDecision&, const ContainerDecision&) = default;
 };
 
