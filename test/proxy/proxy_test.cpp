@@ -1,15 +1,21 @@
 #include <catch2/catch.hpp>
 
 #include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include <sys/socket.h>
 
+#include <array>
+#include <atomic>
+#include <fstream>
 #include <future>
 #include <map>
+#include <thread>
 
 #include "../runtime/test_config.hpp"
 #include "backend.hpp"
@@ -27,6 +33,7 @@ using runtime::test::router;
 namespace http = proxy::test::http;
 namespace net = proxy::test::net;
 namespace beast = proxy::test::beast;
+using tcp = proxy::test::tcp;
 
 namespace {
 
@@ -257,6 +264,96 @@ TEST_CASE("a 10 MB body is streamed both ways") {
   CHECK(download.body().find_first_not_of('x') == std::string::npos);
 }
 
+namespace {
+
+/// This process's resident memory, from /proc/self/status.
+std::size_t resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+/// Reads one message whose body is counted and dropped, 64 KiB at a time; returns the body size.
+template <bool isRequest>
+std::uint64_t read_discarding(tcp::socket& socket, beast::flat_buffer& buffer,
+                              http::parser<isRequest, http::buffer_body>& parser) {
+  parser.body_limit(boost::none);
+  http::read_header(socket, buffer, parser);
+  std::array<char, 64 * 1024> chunk{};
+  std::uint64_t size = 0;
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    beast::error_code ec;
+    http::read(socket, buffer, parser, ec);
+    if (ec && ec != http::error::need_buffer) throw beast::system_error(ec);
+    size += chunk.size() - parser.get().body().size;
+  }
+  return size;
+}
+
+/// Writes `size` bytes of 'x' as the body that follows an already written header.
+void write_body(tcp::socket& socket, std::uint64_t size) {
+  const std::string chunk(64 * 1024, 'x');
+  for (std::uint64_t left = size; left > 0;) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk.size()));
+    net::write(socket, net::buffer(chunk.data(), n));
+    left -= n;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a 1 GiB body streams both ways through the proxy in bounded memory") {
+  constexpr std::uint64_t size = std::uint64_t{1} << 30;
+  // A backend that counts an upload without keeping it and sends a download it never holds whole.
+  net::io_context backend_context;
+  tcp::acceptor acceptor(backend_context, {net::ip::make_address("127.0.0.1"), 0});
+  std::atomic<std::uint64_t> uploaded{0};
+  std::thread backend([&] {
+    tcp::socket socket(backend_context);
+    acceptor.accept(socket);
+    beast::flat_buffer buffer;
+    http::request_parser<http::buffer_body> upload;
+    uploaded = read_discarding(socket, buffer, upload);
+    net::write(socket, net::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")));
+    http::request_parser<http::buffer_body> download;
+    read_discarding(socket, buffer, download);
+    net::write(socket, net::buffer("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(size) +
+                                   "\r\n\r\n"));
+    write_body(socket, size);
+  });
+  Proxy proxy;
+  config::Configuration c;
+  c.http.services["svc@test"] = runtime::test::load_balancer(
+      {{"http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()), 1}});
+  c.http.routers["app@test"] = router("Host(`app`)", "svc");
+  proxy.publish(c);
+  const std::size_t resident_before = resident_bytes();
+
+  net::io_context client_context;
+  tcp::socket client(client_context);
+  client.connect({net::ip::make_address("127.0.0.1"), proxy.port()});
+  net::write(client, net::buffer("POST /upload HTTP/1.1\r\nHost: app\r\nContent-Length: " +
+                                 std::to_string(size) + "\r\n\r\n"));
+  write_body(client, size);
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> upload_answer;
+  read_discarding(client, buffer, upload_answer);
+  CHECK(upload_answer.get().result() == http::status::ok);
+  CHECK(uploaded == size);
+
+  net::write(client, net::buffer(std::string("GET /download HTTP/1.1\r\nHost: app\r\n\r\n")));
+  http::response_parser<http::buffer_body> download;
+  CHECK(read_discarding(client, buffer, download) == size);
+  backend.join();
+  // Client, proxy and backend share this process: none of them may have held the body.
+  CHECK(resident_bytes() < resident_before + 64 * 1024 * 1024);
+}
+
 TEST_CASE("header size and count limits answer 431") {
   Backend a("A");
   auto options = proxy::test::test_server_options();
@@ -430,9 +527,9 @@ TEST_CASE("WebSocket handshakes are forwarded and the tunnel echoes") {
   CHECK(a.last_request()["X-Forwarded-Proto"] == "ws");
 }
 
-TEST_CASE("an in-flight request and an open WebSocket survive 100 snapshot swaps") {
+TEST_CASE("an in-flight request and an open WebSocket survive 1,000 snapshot swaps") {
   Backend a("A", [](const Request& request, Response&, std::size_t) {
-    if (request.target() == "/slow") std::this_thread::sleep_for(500ms);
+    if (request.target() == "/slow") std::this_thread::sleep_for(1s);
     return true;
   });
   Proxy proxy;
@@ -446,7 +543,7 @@ TEST_CASE("an in-flight request and an open WebSocket survive 100 snapshot swaps
   });
   std::this_thread::sleep_for(100ms);
   const config::Configuration empty;
-  for (int i = 0; i < 100; ++i) proxy.publish(i % 2 == 0 ? empty : with_route);
+  for (int i = 0; i < 1000; ++i) proxy.publish(i % 2 == 0 ? empty : with_route);
   const auto response = slow.get();
   CHECK(response.result() == http::status::ok);
   CHECK(response.body() == "A");
