@@ -295,13 +295,13 @@ clk_tck=$(getconf CLK_TCK)
 printf 'ok\n' >"$work/www/tiny"
 head -c 16384 /dev/zero | tr '\0' 'x' >"$work/www/16k"
 
-# The throughput backends: one nginx worker serving static files on two ports, each naming itself.
-conf_backend() {
+# What every nginx of the harness shares, up to inside its http block: workers ($1), pid name ($2).
+nginx_preamble() {
   cat <<EOF
-worker_processes 1;
+worker_processes $1;
 daemon off;
 user root;
-pid $work/backend-nginx.pid;
+pid $work/$2.pid;
 error_log stderr error;
 worker_rlimit_nofile $fd_limit;
 events { worker_connections $((fd_limit - 500)); }
@@ -311,6 +311,12 @@ http {
   uwsgi_temp_path $work/tmp-u; scgi_temp_path $work/tmp-s;
   keepalive_requests 100000000;
   keepalive_timeout 300s;
+EOF
+}
+# The throughput backends: one nginx worker serving static files on two ports, each naming itself.
+conf_backend() {
+  nginx_preamble 1 backend-nginx
+  cat <<EOF
   default_type application/octet-stream;
   server { listen 127.0.0.1:$1 backlog=4096; root $work/www; add_header X-Backend b1; }
   server { listen 127.0.0.1:$2 backlog=4096; root $work/www; add_header X-Backend b2; }
@@ -327,20 +333,8 @@ conf_nginx() {
     tls_lines="ssl_certificate $tls_dir/cert.pem; ssl_certificate_key $tls_dir/key.pem;
     ssl_protocols TLSv1.3;"
   fi
+  nginx_preamble "$proxy_threads" "$name"
   cat <<EOF
-worker_processes $proxy_threads;
-daemon off;
-user root;
-pid $work/$name.pid;
-error_log stderr error;
-worker_rlimit_nofile $fd_limit;
-events { worker_connections $((fd_limit - 500)); }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp-cb; proxy_temp_path $work/tmp-p; fastcgi_temp_path $work/tmp-f;
-  uwsgi_temp_path $work/tmp-u; scgi_temp_path $work/tmp-s;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
   map \$http_upgrade \$connection_upgrade { default ""; websocket upgrade; }
   upstream backends {
     server 127.0.0.1:$b1;

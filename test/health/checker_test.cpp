@@ -18,6 +18,7 @@ using namespace std::chrono_literals;
 using proxy::test::Backend;
 using proxy::test::Request;
 using proxy::test::Response;
+using proxy::test::TlsBackend;
 namespace http = proxy::test::http;
 namespace net = proxy::test::net;
 namespace beast = proxy::test::beast;
@@ -256,74 +257,13 @@ TEST_CASE("servers taken out and let back by passive checks are reported too") {
   CHECK(state->available());
 }
 
-namespace {
-
-/// An HTTPS server on 127.0.0.1 with a certificate for that address, answering 200 on one
-/// connection after another until it is destroyed.
-class TlsServer {
- public:
-  explicit TlsServer(const tls::PemPair& certificate)
-      : context_(net::ssl::context::tls_server), acceptor_(ioc_) {
-    context_.use_certificate_chain(net::buffer(certificate.cert));
-    context_.use_private_key(net::buffer(certificate.key), net::ssl::context::pem);
-    const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.bind(endpoint);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~TlsServer() {
-    stopping_ = true;
-    tcp::socket wake(ioc_);
-    beast::error_code ignored;
-    wake.connect({net::ip::make_address("127.0.0.1"), port_}, ignored);
-    thread_.join();
-  }
-  TlsServer(const TlsServer&) = delete;
-  TlsServer& operator=(const TlsServer&) = delete;
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int requests() const { return requests_.load(); }
-
- private:
-  void serve() {
-    while (!stopping_) {
-      net::ssl::stream<tcp::socket> stream(ioc_, context_);
-      beast::error_code ec;
-      acceptor_.accept(stream.next_layer(), ec);
-      if (ec || stopping_) return;
-      stream.handshake(net::ssl::stream_base::server, ec);
-      if (ec) continue;
-      beast::flat_buffer buffer;
-      Request request;
-      http::read(stream, buffer, request, ec);
-      if (ec) continue;
-      ++requests_;
-      Response response{http::status::ok, 11};
-      response.prepare_payload();
-      http::write(stream, response, ec);
-      stream.shutdown(ec);
-    }
-  }
-
-  net::io_context ioc_;
-  net::ssl::context context_;
-  tcp::acceptor acceptor_;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> requests_{0};
-  std::thread thread_;
-};
-
-}  // namespace
-
 TEST_CASE("scheme=https probes over TLS and verifies the server's certificate") {
   const auto ca = tls::generate_certificate({"health test CA", {}, {}, true});
   REQUIRE(ca);
   const auto leaf = tls::generate_certificate({"server", {}, {"127.0.0.1"}}, &*ca);
   REQUIRE(leaf);
-  TlsServer server(*leaf);
+  TlsBackend server("secure", leaf->cert, leaf->key);
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
   auto check = every(1h);
   check.scheme = "https";
 
@@ -332,16 +272,16 @@ TEST_CASE("scheme=https probes over TLS and verifies the server's certificate") 
     health::CheckerOptions options;
     options.root_cas = {ca->cert};
     health::Checker checker(registry, {}, options);
-    checker.update(checked({server.url()}, check));
+    checker.update(checked({url}, check));
     REQUIRE(eventually([&] { return server.requests() == 1; }));
-    CHECK(eventually([&] { return registry.find(server.url())->up.load(); }));
+    CHECK(eventually([&] { return registry.find(url)->up.load(); }));
   }
   SECTION("not trusted: down") {
     runtime::HealthRegistry registry;
     health::Checker checker(registry, {});
-    checker.update(checked({server.url()}, check));
+    checker.update(checked({url}, check));
     REQUIRE(eventually([&] {
-      auto state = registry.find(server.url());
+      auto state = registry.find(url);
       return state && !state->up.load();
     }));
     CHECK(server.requests() == 0);

@@ -6,6 +6,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -64,6 +65,75 @@ Backend::~Backend() {
 
 std::string Backend::url() const {
   return "http://127.0.0.1:" + std::to_string(port_);
+}
+
+TlsBackend::TlsBackend(std::string name, const std::string& certificate_pem,
+                       const std::string& key_pem)
+    : name_(std::move(name)), context_(net::ssl::context::tls_server), acceptor_(ioc_) {
+  context_.use_certificate_chain(net::buffer(certificate_pem));
+  context_.use_private_key(net::buffer(key_pem), net::ssl::context::pem);
+  const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.bind(endpoint);
+  acceptor_.listen();
+  port_ = acceptor_.local_endpoint().port();
+  thread_ = std::thread([this] { serve(); });
+}
+
+TlsBackend::~TlsBackend() {
+  stopping_ = true;
+  {
+    net::io_context ioc;
+    tcp::socket wake(ioc);
+    beast::error_code ec;
+    wake.connect({net::ip::make_address("127.0.0.1"), port_}, ec);
+  }
+  thread_.join();
+  {
+    std::lock_guard lock(mutex_);
+    for (int descriptor : descriptors_) ::shutdown(descriptor, SHUT_RDWR);
+  }
+  for (auto& connection : connections_) connection.join();
+  for (int descriptor : descriptors_) ::close(descriptor);
+}
+
+std::string TlsBackend::sni() const {
+  std::lock_guard lock(mutex_);
+  return sni_;
+}
+
+void TlsBackend::serve() {
+  while (!stopping_) {
+    auto stream = std::make_shared<net::ssl::stream<tcp::socket>>(ioc_, context_);
+    beast::error_code ec;
+    acceptor_.accept(stream->next_layer(), ec);
+    if (ec || stopping_) return;
+    std::lock_guard lock(mutex_);
+    descriptors_.push_back(::dup(stream->next_layer().native_handle()));
+    connections_.emplace_back([this, stream] { serve_connection(*stream); });
+  }
+}
+
+void TlsBackend::serve_connection(net::ssl::stream<tcp::socket>& stream) {
+  set_receive_timeout(stream.next_layer(), 10);
+  beast::error_code ec;
+  stream.handshake(net::ssl::stream_base::server, ec);
+  if (!ec) {
+    const char* name = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
+    std::lock_guard lock(mutex_);
+    sni_ = name != nullptr ? name : "";
+  }
+  beast::flat_buffer buffer;
+  while (!ec) {
+    Request request;
+    http::read(stream, buffer, request, ec);
+    if (ec) break;
+    ++requests_;
+    Response response{http::status::ok, 11};
+    response.body() = name_;
+    response.prepare_payload();
+    http::write(stream, response, ec);
+  }
 }
 
 Request Backend::last_request() const {

@@ -4,6 +4,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -67,6 +69,37 @@ class Backend {
   std::vector<int> descriptors_;
   std::vector<std::thread> threads_;
   std::thread acceptor_thread_;
+};
+
+/// A blocking HTTPS backend answering every request with its name, recording the SNI it saw.
+class TlsBackend {
+ public:
+  TlsBackend(std::string name, const std::string& certificate_pem, const std::string& key_pem);
+  ~TlsBackend();
+  TlsBackend(const TlsBackend&) = delete;
+  TlsBackend& operator=(const TlsBackend&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  std::string sni() const;
+  int requests() const { return requests_.load(); }
+
+ private:
+  void serve();
+  void serve_connection(net::ssl::stream<tcp::socket>& stream);
+
+  std::string name_;
+  net::io_context ioc_;
+  net::ssl::context context_;
+  tcp::acceptor acceptor_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> requests_{0};
+  mutable std::mutex mutex_;
+  std::string sni_;
+  /// Duplicates of the connection descriptors, as in Backend.
+  std::vector<int> descriptors_;
+  std::vector<std::thread> connections_;
+  std::thread thread_;
 };
 
 /// A blocking client connection with a receive timeout, so a proxy bug fails a test instead of

@@ -38,6 +38,7 @@ using proxy::test::Client;
 using proxy::test::Proxy;
 using proxy::test::Request;
 using proxy::test::Response;
+using proxy::test::TlsBackend;
 using runtime::test::router;
 namespace http = proxy::test::http;
 namespace net = proxy::test::net;
@@ -149,95 +150,6 @@ TlsResult tls_get(std::uint16_t port, const std::string& host, ClientOptions opt
   if (options.sni.empty()) options.sni = host;
   return tls_request(port, options, proxy::test::get("/", host));
 }
-
-/// A blocking HTTPS server answering every request with its name, recording the SNI it saw.
-class TlsBackend {
- public:
-  TlsBackend(std::string name, const tls::PemPair& certificate)
-      : name_(std::move(name)), context_(ssl::context::tls_server), acceptor_(ioc_) {
-    use_pem(context_, certificate);
-    const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.bind(endpoint);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~TlsBackend() {
-    stopping_ = true;
-    {
-      net::io_context ioc;
-      tcp::socket wake(ioc);
-      beast::error_code ec;
-      wake.connect({net::ip::make_address("127.0.0.1"), port_}, ec);
-    }
-    thread_.join();
-    {
-      std::lock_guard lock(mutex_);
-      for (int descriptor : descriptors_) ::shutdown(descriptor, SHUT_RDWR);
-    }
-    for (auto& connection : connections_) connection.join();
-    for (int descriptor : descriptors_) ::close(descriptor);
-  }
-  TlsBackend(const TlsBackend&) = delete;
-  TlsBackend& operator=(const TlsBackend&) = delete;
-
-  std::uint16_t port() const { return port_; }
-  std::string sni() const {
-    std::lock_guard lock(mutex_);
-    return sni_;
-  }
-  int requests() const { return requests_.load(); }
-
- private:
-  void serve() {
-    while (!stopping_) {
-      auto stream = std::make_shared<ssl::stream<tcp::socket>>(ioc_, context_);
-      beast::error_code ec;
-      acceptor_.accept(stream->next_layer(), ec);
-      if (ec || stopping_) return;
-      std::lock_guard lock(mutex_);
-      // A duplicate, so shutting it down at the end never races with the thread closing it.
-      descriptors_.push_back(::dup(stream->next_layer().native_handle()));
-      connections_.emplace_back([this, stream] { serve_connection(*stream); });
-    }
-  }
-
-  void serve_connection(ssl::stream<tcp::socket>& stream) {
-    set_receive_timeout(stream.next_layer().native_handle());
-    beast::error_code ec;
-    stream.handshake(ssl::stream_base::server, ec);
-    if (!ec) {
-      const char* name = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
-      std::lock_guard lock(mutex_);
-      sni_ = name != nullptr ? name : "";
-    }
-    beast::flat_buffer buffer;
-    while (!ec) {
-      Request request;
-      http::read(stream, buffer, request, ec);
-      if (ec) break;
-      ++requests_;
-      Response response{http::status::ok, 11};
-      response.body() = name_;
-      response.prepare_payload();
-      http::write(stream, response, ec);
-    }
-  }
-
-  std::string name_;
-  net::io_context ioc_;
-  ssl::context context_;
-  tcp::acceptor acceptor_;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> requests_{0};
-  mutable std::mutex mutex_;
-  std::string sni_;
-  std::vector<int> descriptors_;
-  std::vector<std::thread> connections_;
-  std::thread thread_;
-};
 
 config::Router tls_router(std::string rule, std::string service, std::string options = {}) {
   auto r = router(std::move(rule), std::move(service));
@@ -501,7 +413,8 @@ TEST_CASE("TLS sessions resume") {
 
 TEST_CASE("https:// servers are verified against the trusted CAs, with SNI") {
   Pki pki;
-  TlsBackend backend("secure backend", pki.leaf("localhost", {"localhost"}, {"127.0.0.1"}));
+  const auto secure = pki.leaf("localhost", {"localhost"}, {"127.0.0.1"});
+  TlsBackend backend("secure backend", secure.cert, secure.key);
   config::Configuration c;
   c.http.services["s@test"] = service_at("https://localhost:" + std::to_string(backend.port()));
   c.http.services["ip@test"] = service_at("https://127.0.0.1:" + std::to_string(backend.port()));
