@@ -9,6 +9,7 @@ of the shared machine's drift than a ratio of medians would.
 import argparse
 import collections
 import datetime
+import math
 import os
 import re
 import statistics
@@ -93,6 +94,50 @@ def load(work):
     return throughput, routing, memory, tls
 
 
+def percentile(values, fraction):
+    """Nearest rank: of fewer than 100 values, p99 is the largest."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else None
+
+
+SCALED_APPS = {"app": "app serving on after SIGTERM", "app-nodelay": "app draining at once"}
+
+
+def draining_text(meta):
+    delay = meta.get("drain_delay", "?")
+    if delay in ("0s", "0ms"):
+        return "drains at once on SIGTERM (closes its listener and idle connections)"
+    return f"serves on for {delay} after SIGTERM (`--drain-delay`), like an app draining"
+
+
+class LoadCounts:
+    """One line of bench/httpload.py's load: a phase or the whole run."""
+
+    def __init__(self, row):
+        self.requests, self.failed, self.non2xx, self.socket, self.replicas = map(int, row[:5])
+        self.seconds, self.p50, self.p99, self.max = map(float, row[5:9])
+        self.rate = self.requests / self.seconds if self.seconds else 0
+
+
+def load_docker(work):
+    """The rows of the discovery and scaling sections."""
+    docker = {"starts": [], "removals": [], "removal_load": None, "scaling": [],
+              "scaling_total": {}}
+    for row in read_tsv(os.path.join(work, "results.tsv")):
+        if row[0] == "discovery" and row[1] == "start":
+            docker["starts"].append(int(row[3]) / 1000)
+        elif row[0] == "discovery" and row[1] == "removal":
+            docker["removals"].append({"received": int(row[3]), "after": int(row[4]),
+                                       "last": float(row[5]), "stop": int(row[6])})
+        elif row[0] == "discovery" and row[1] == "load":
+            docker["removal_load"] = LoadCounts(row[2:])
+        elif row[0] == "scaling" and row[2] == "total":
+            docker["scaling_total"][row[1]] = LoadCounts(row[5:])
+        elif row[0] == "scaling":
+            docker["scaling"].append((row[1], row[2], row[3], row[4], LoadCounts(row[5:])))
+    return docker
+
+
 def section_machine(meta, out):
     pin = meta.get("pin") == "1"
     out.append(f"# berth benchmark, {meta.get('started', '?')} ({meta.get('mode', '?')} mode)\n")
@@ -116,7 +161,7 @@ def section_machine(meta, out):
     out.append("")
 
 
-def section_targets(meta, throughput, routing, memory, out):
+def section_targets(meta, throughput, routing, memory, docker, out):
     rows = []
 
     def add(what, measured, goal, ok):
@@ -164,6 +209,24 @@ def section_targets(meta, throughput, routing, memory, out):
             if ratio is not None:
                 add(f"req/s with {counts[-1]:,} {kind} routers ÷ with 1", f"{ratio:.2f}×",
                     "≥ 0.90×", ratio >= 0.9)
+    starts = docker["starts"]
+    if starts:
+        p99 = percentile(starts, 0.99)
+        add(f"container start → first request served through berth, p99 of {len(starts)}",
+            f"{p99:.1f} ms", "< 100 ms", p99 < 100)
+    removals = docker["removals"]
+    if removals:
+        after = sum(r["after"] for r in removals)
+        add(f"requests reaching a stopped container after its kill event ({len(removals)} stops)",
+            str(after), "0", after == 0)
+    if docker["removal_load"]:
+        failed = docker["removal_load"].failed
+        add("failed requests while replicas are stopped one at a time", str(failed), "0",
+            failed == 0)
+    cycles = len({row[1] for row in docker["scaling"]})
+    for service, load in docker["scaling_total"].items():
+        add(f"failed requests while scaling 2 → 8 → 2 ({cycles} cycle{'s' * (cycles != 1)}), "
+            f"{SCALED_APPS.get(service, service)}", str(load.failed), "0", load.failed == 0)
     if rows:
         out.append("## Targets\n")
         out.append("| what | measured | goal | |\n|---|---|---|---|")
@@ -295,6 +358,86 @@ def section_tls(meta, tls, work, out):
         out.append("")
 
 
+def section_discovery(meta, docker, out):
+    starts, removals = docker["starts"], docker["removals"]
+    if not starts and not removals:
+        return
+    out.append("## Discovery on Docker\n")
+    out.append(f"berth runs in a container (image staged from BERTH_BIN) with the Docker provider, "
+               f"published on 127.0.0.1. **Start → served:** for each of {len(starts)} containers "
+               f"(berth-whoami, no HEALTHCHECK, a router of its own), the time from its "
+               f"`State.StartedAt` to the first 200 through berth for its Host, which a client "
+               f"already polling about every millisecond receives. **Removal:** a service of 4 "
+               f"replicas under a steady {meta.get('docker_rate', '?')} requests/s over "
+               f"{meta.get('docker_conns', '?')} kept-alive connections through berth; "
+               f"{len(removals)} times, the oldest replica is stopped with `docker stop` and "
+               f"replaced. Each replica logs every request's arrival (`--log-requests`) and "
+               f"{draining_text(meta)}, so that a request routed to it after the daemon's `kill` "
+               f"event (its `timeNano`) shows in its log instead of merely failing. Percentiles "
+               f"are nearest rank: of fewer than 100 values, p99 is the largest.\n")
+    out.append("| figure | median | p99 | min | max | n |")
+    out.append("|---|---:|---:|---:|---:|---:|")
+
+    def row(what, values, digits=1):
+        if values:
+            out.append(f"| {what} | {fmt(median(values), digits)} | "
+                       f"{fmt(percentile(values, 0.99), digits)} | {fmt(min(values), digits)} | "
+                       f"{fmt(max(values), digits)} | {len(values)} |")
+
+    row("start → first request served through berth, ms", starts)
+    row("kill event → last request the stopped replica received, ms (< 0: before the event)",
+        [r["last"] for r in removals], 2)
+    row("requests the stopped replica received in all", [r["received"] for r in removals], 0)
+    row("`docker stop` took, ms", [r["stop"] for r in removals], 0)
+    out.append("")
+    if removals:
+        after = sum(r["after"] for r in removals)
+        runs = sum(1 for r in removals if r["after"])
+        out.append(f"Requests that reached the stopped replica after its kill event: **{after}**"
+                   f" (in {runs} of {len(removals)} stops).")
+    load = docker["removal_load"]
+    if load:
+        out.append(f"The load during the removals: {load.requests:,} requests in "
+                   f"{load.seconds:.0f} s ({load.rate:,.0f}/s), **{load.failed} failed** "
+                   f"({load.non2xx} non-2xx, {load.socket} socket errors or timeouts); latency "
+                   f"p50 {load.p50:.1f} ms, p99 {load.p99:.1f} ms, max {load.max:.1f} ms.")
+    out.append("")
+
+
+def section_scaling(meta, docker, out):
+    if not docker["scaling"] and not docker["scaling_total"]:
+        return
+    out.append("## Scaling under load\n")
+    out.append(f"A compose project written by the harness: berth, and two services of "
+               f"berth-whoami with Traefik labels, `app`, which {draining_text(meta)}, and "
+               f"`app-nodelay`, which {draining_text({'drain_delay': '0s'})}. Each in turn takes a "
+               f"steady {meta.get('docker_rate', '?')} requests/s over "
+               f"{meta.get('docker_conns', '?')} kept-alive connections through berth while "
+               f"`up -d --no-recreate --scale` takes it from 2 to 8 replicas and back to 2 "
+               f"(compose stops the extra ones with SIGTERM). A phase runs from the end of the previous one "
+               f"through its compose command and 3 s after, and a request counts in the phase it "
+               f"ends in; `replicas` counts those that answered in it. Failed: a non-2xx answer, "
+               f"a socket error or a timeout (5 s).\n")
+    out.append("| service | cycle | phase | compose s | phase s | requests | req/s | p50 ms | "
+               "p99 ms | max ms | failed | non-2xx | socket errors | replicas |")
+    out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    names = {"steady-2": "at 2", "up": "2 → 8", "down": "8 → 2"}
+    rows = []
+    for service in dict.fromkeys([row[0] for row in docker["scaling"]] +
+                                 list(docker["scaling_total"])):
+        rows += [row for row in docker["scaling"] if row[0] == service]
+        if service in docker["scaling_total"]:
+            rows.append((service, "**all**", "", "", docker["scaling_total"][service]))
+    for service, cycle, phase, command, load in rows:
+        whole = cycle == "**all**"
+        out.append(f"| {service} | {cycle} | {names.get(phase, phase)} | {command} | "
+                   f"{load.seconds:.1f} | {load.requests:,} | {load.rate:,.0f} | {load.p50:.1f} | "
+                   f"{load.p99:.1f} | {load.max:.1f} | "
+                   f"{f'**{load.failed}**' if whole else load.failed} | {load.non2xx} | "
+                   f"{load.socket} | {'' if whole else load.replicas} |")
+    out.append("")
+
+
 def section_memory(meta, memory, work, out):
     if not memory:
         return
@@ -382,6 +525,8 @@ def section_commands(work, out):
         command = re.sub(r"\S*/bench/", "bench/", command)
         command = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", command)
         command = re.sub(r"--ports \d+,\d+", "--ports PORT1,PORT2", command)
+        command = re.sub(r"--port \d+", "--port PORT", command)
+        command = re.sub(r"(start-?|replica-)\d+", r"\1N", command)
         if (name, command) in seen:
             continue
         seen.add((name, command))
@@ -395,12 +540,21 @@ def section_commands(work, out):
                 wrk.add(re.sub(r"Cookie: [^']+", "Cookie: <the cookie the proxy set>", line))
     for line in sorted(wrk):
         out.append(f"load: {line}")
-    out.append("memory: python3 bench/holdconns.py --port PORT --count N --mode http|ws "
-               "--path /|/ws (pinned like the load)")
-    out.append("profile: perf record -e cpu-clock -F 999 -p <berth> -- sleep <duration>, then "
-               "perf report --stdio --sort dso / --sort dso,symbol")
-    out.append("syscalls: strace -c -f -p <each pid of the proxy>, stopped with SIGINT after "
-               "one wrk run")
+    if any(name.startswith("mem-") for name, _ in seen):
+        out.append("memory: python3 bench/holdconns.py --port PORT --count N --mode http|ws "
+                   "--path /|/ws (pinned like the load)")
+    if os.path.exists(os.path.join(work, "perf.txt")):
+        out.append("profile: perf record -e cpu-clock -F 999 -p <berth> -- sleep <duration>, "
+                   "then perf report --stdio --sort dso / --sort dso,symbol")
+    if os.path.exists(os.path.join(work, "syscalls.tsv")):
+        out.append("syscalls: strace -c -f -p <each pid of the proxy>, stopped with SIGINT after "
+                   "one wrk run")
+    if any(name.startswith("discovery") for name, _ in seen):
+        out.append("discovery: python3 bench/httpload.py first-ok --port PORT --host "
+                   "startN.bench.test (polling from just before docker start); docker stop -t 10 "
+                   "<replica>, then docker events --since T0 --until T1 "
+                   "--filter container=<replica> --filter event=kill --format '{{.TimeNano}}' "
+                   "and docker logs <replica>")
     if os.path.exists(os.path.join(work, "tls-params.tsv")):
         out.append("tls check: printf 'GET /tiny HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' | "
                    "openssl s_client -connect 127.0.0.1:PORT -ign_eof -sess_out FILE, then the "
@@ -413,6 +567,7 @@ def section_commands(work, out):
         for name in wanted:
             with open(os.path.join(conf, name), encoding="utf-8") as text:
                 body = re.sub(r"/tmp/berth-bench\.\w+", "$WORK", text.read())
+                body = re.sub(r"berth-bench-\d+", "$ID", body)
             out.append(f"<details><summary>{name}</summary>\n\n```\n{body.rstrip()}\n```\n"
                        "</details>\n")
 
@@ -425,13 +580,16 @@ def main():
     meta = {row[0]: row[1] for row in read_tsv(os.path.join(args.work, "meta.tsv"))
             if len(row) > 1}
     throughput, routing, memory, tls = load(args.work)
+    docker = load_docker(args.work)
     out = []
     section_machine(meta, out)
-    section_targets(meta, throughput, routing, memory, out)
+    section_targets(meta, throughput, routing, memory, docker, out)
     section_throughput(throughput, out)
     section_routing(routing, args.work, out)
     section_tls(meta, tls, args.work, out)
     section_memory(meta, memory, args.work, out)
+    section_discovery(meta, docker, out)
+    section_scaling(meta, docker, out)
     section_profile(args.work, out)
     section_syscalls(args.work, out)
     notes = os.path.join(args.work, "notes.txt")

@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # berth's benchmark harness: throughput/latency, memory, routing scale and TLS of berth against a
 # direct backend, nginx, HAProxy, Caddy and (given by path) Traefik, all on 127.0.0.1, every figure
-# the median of several runs, every comparison made inside this one run. See docs/benchmarks.md.
+# the median of several runs, every comparison made inside this one run; and, on the real Docker
+# Engine, berth's discovery of started and stopped containers and a compose service scaled under
+# load. See docs/benchmarks.md.
 #
-#   bench/run.sh [--quick] [--sections throughput,memory,routing,tls] [--runs N] [--duration S]
-#                [--proxies berth,nginx,haproxy,caddy] [--out FILE] [--no-pin] [--no-perf] [--keep]
+#   bench/run.sh [--quick] [--sections throughput,memory,routing,tls,discovery,scaling] [--runs N]
+#                [--duration S] [--proxies berth,nginx,haproxy,caddy] [--out FILE] [--no-pin]
+#                [--no-perf] [--keep]
 #
-# Environment: BERTH_BIN (default build/release/src/app/berth), TRAEFIK_BIN (optional),
+# Environment: BERTH_BIN (default build/release/src/app/berth), WHOAMI_BIN (default
+# build/release/tools/whoami/berth-whoami; the Docker sections), TRAEFIK_BIN (optional),
 # BENCH_PORT_BASE (default 24000), BENCH_PROXY_CPUS / BENCH_LOAD_CPUS (default 0 / 1),
-# BENCH_TLS_KEY (ec: P-256, the default, or rsa: RSA 2048; the tls section's certificate).
+# BENCH_TLS_KEY (ec: P-256, the default, or rsa: RSA 2048; the tls section's certificate),
+# BENCH_DRAIN_DELAY (default 1s: how long the Docker sections' app serves on after SIGTERM).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 
 usage() {
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 
 mode=full
-sections=throughput,routing,memory
+sections=""
 runs=""
 duration=""
 out=""
@@ -60,6 +65,11 @@ if [ "$mode" = quick ]; then
   mem_ws=200
   budget=180
   tls_budget=150
+  starts=10
+  removals=10
+  scale_cycles=1
+  discovery_budget=120
+  scaling_budget=90
 else
   : "${runs:=3}" "${duration:=5}"
   conns_list=(64 256)
@@ -69,6 +79,11 @@ else
   mem_ws=1000
   budget=900
   tls_budget=360
+  starts=50
+  removals=50
+  scale_cycles=3
+  discovery_budget=360
+  scaling_budget=180
 fi
 if ! [[ "$runs" =~ ^[0-9]+$ ]] || [ "$runs" -lt 3 ]; then
   echo "bench: --runs must be a number of at least 3 (every figure is a median)" >&2; exit 2
@@ -76,22 +91,54 @@ fi
 if ! [[ "$duration" =~ ^[0-9]+$ ]] || [ "$duration" -lt 1 ]; then
   echo "bench: --duration must be a whole number of seconds" >&2; exit 2
 fi
+berth_bin=${BERTH_BIN:-$root/build/release/src/app/berth}
+whoami_bin=${WHOAMI_BIN:-$root/build/release/tools/whoami/berth-whoami}
+# docker_problem: why the Docker sections cannot run here, or nothing.
+docker_problem() {
+  if ! command -v docker >/dev/null 2>&1; then echo "no docker command"
+  elif ! docker info >/dev/null 2>&1; then echo "the Docker daemon does not answer (docker info)"
+  elif ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1
+  then echo "neither docker compose nor docker-compose"
+  elif [ ! -x "$berth_bin" ]; then echo "no berth at $berth_bin (BERTH_BIN)"
+  elif [ ! -x "$whoami_bin" ]; then echo "no berth-whoami at $whoami_bin (WHOAMI_BIN)"
+  fi
+}
+# The TLS and Docker sections are not in the quick default: they would make the quick run outgrow
+# its 3 minutes. The full run takes the Docker ones when Docker is usable here.
+docker_skipped=""
+if [ -z "$sections" ]; then
+  sections=throughput,routing,memory
+  if [ "$mode" = full ]; then
+    docker_skipped=$(docker_problem)
+    if [ -z "$docker_skipped" ]; then sections=$sections,discovery,scaling; fi
+  fi
+fi
 has_section() { [[ ",$sections," == *",$1,"* ]]; }
 for s in ${sections//,/ }; do
   case "$s" in
-    throughput|routing|memory|tls) ;;
+    throughput|routing|memory|tls|discovery|scaling) ;;
     *) echo "bench: unknown section '$s'" >&2; exit 2 ;;
   esac
 done
-# The TLS section is not in the default list: it would make the quick run outgrow its 3 minutes.
 if has_section tls; then budget=$((budget + tls_budget)); fi
+if has_section discovery; then budget=$((budget + discovery_budget)); fi
+if has_section scaling; then budget=$((budget + scaling_budget)); fi
+with_docker=0
+if has_section discovery || has_section scaling; then
+  with_docker=1
+  problem=$(docker_problem)
+  [ -z "$problem" ] || { echo "bench: the Docker sections need Docker: $problem" >&2; exit 1; }
+fi
+drain_delay=${BENCH_DRAIN_DELAY:-1s}
+if ! [[ "$drain_delay" =~ ^[0-9]+(ms|s)$ ]]; then
+  echo "bench: BENCH_DRAIN_DELAY must be like 1s or 500ms, not '$drain_delay'" >&2; exit 2
+fi
 tls_key=${BENCH_TLS_KEY:-ec}
 case "$tls_key" in
   ec|rsa) ;;
   *) echo "bench: BENCH_TLS_KEY must be ec or rsa, not '$tls_key'" >&2; exit 2 ;;
 esac
 
-berth_bin=${BERTH_BIN:-$root/build/release/src/app/berth}
 traefik_bin=${TRAEFIK_BIN:-}
 port=${BENCH_PORT_BASE:-24000}
 proxy_cpus=${BENCH_PROXY_CPUS:-0}
@@ -178,6 +225,29 @@ stop_group() {
   done
   kill -KILL -- "-$pg" 2>/dev/null || true
 }
+# Everything the Docker sections start carries this label (a value of its own for each run, so
+# that runs side by side keep apart) and goes in docker_cleanup.
+bench_id=berth-bench-$$
+bench_label=org.berth.bench=$bench_id
+compose=()
+compose_file=""
+docker_cleanup() {
+  local i ids=() networks=()
+  if [ -n "$compose_file" ] && [ -f "$compose_file" ]; then
+    "${compose[@]}" -p "$bench_id" -f "$compose_file" down --remove-orphans --timeout 1 \
+      >>"$work/log/compose-down.log" 2>&1 || true
+  fi
+  # A docker command that Ctrl-C cut short may still have its container made by the daemon
+  # just after the first look: look again until nothing is left.
+  for i in 1 2 3; do
+    mapfile -t ids < <(docker ps -aq --filter "label=$bench_label" 2>/dev/null || true)
+    mapfile -t networks < <(docker network ls -q --filter "label=$bench_label" 2>/dev/null || true)
+    if [ ${#ids[@]} -eq 0 ] && [ ${#networks[@]} -eq 0 ]; then return 0; fi
+    if [ ${#ids[@]} -gt 0 ]; then docker rm -f "${ids[@]}" >/dev/null 2>&1 || true; fi
+    if [ ${#networks[@]} -gt 0 ]; then docker network rm "${networks[@]}" >/dev/null 2>&1 || true; fi
+    sleep 1
+  done
+}
 reported=0
 cleanup() {
   local status=$? pg
@@ -186,6 +256,7 @@ cleanup() {
   for pg in "${helpers[@]}"; do kill -TERM "$pg" 2>/dev/null || true; done
   for pg in "${groups[@]}"; do stop_group "$pg"; done
   wait 2>/dev/null || true
+  if [ "$with_docker" = 1 ]; then docker_cleanup; fi
   # A run stopped early (time budget, Ctrl-C, a failure) still reports what it measured.
   if [ "$reported" = 0 ] && [ -s "$work/results.tsv" ]; then
     printf 'incomplete\tstopped after %s s with status %s\n' "$((SECONDS - start_seconds))" \
@@ -660,6 +731,7 @@ tls_check() {
 } >"$work/meta.tsv"
 log "mode $mode: ${runs} runs of ${duration}s each; proxy on CPU ${proxy_cpus}, load on CPU" \
   "${load_cpus} (pinned: $pin); work files in $work"
+if [ -n "$docker_skipped" ]; then note "discovery and scaling left out: $docker_skipped"; fi
 
 # --- section 1: throughput and latency ------------------------------------------------------------
 backend_ports=()
@@ -959,6 +1031,288 @@ if has_section memory; then
     done
   done
   stop "$ws_pg"
+fi
+
+# --- sections 3 and 4: berth on the real Docker Engine --------------------------------------------
+# Both images are staged FROM scratch from BERTH_BIN and WHOAMI_BIN, with no HEALTHCHECK: with one,
+# berth (like Traefik) routes a container only once it is healthy, and these sections would measure
+# the check's interval instead of berth. berth sees only this run's containers (its constraint),
+# and the load comes from bench/httpload.py: a steady rate, not as fast as it can, so that Docker
+# and the containers keep CPU to start and stop on.
+docker_rate=800
+docker_conns=8
+if [ "$with_docker" = 1 ]; then
+  compose=(docker-compose)
+  if docker compose version >/dev/null 2>&1; then compose=(docker compose); fi
+  log "docker: staging the images berth:bench and berth-whoami:bench"
+  "$root/scripts/stage-image.sh" "$berth_bin" berth:bench --expose 80 >"$work/log/stage-berth.log" \
+    2>&1 || die "could not stage berth:bench (see $work/log/stage-berth.log)"
+  "$root/scripts/stage-image.sh" "$whoami_bin" berth-whoami:bench --expose 80 \
+    >"$work/log/stage-whoami.log" 2>&1 ||
+    die "could not stage berth-whoami:bench (see $work/log/stage-whoami.log)"
+  printf 'stage-images\tscripts/stage-image.sh BERTH_BIN berth:bench --expose 80; %s\n' \
+    "scripts/stage-image.sh WHOAMI_BIN berth-whoami:bench --expose 80" >>"$work/commands.tsv"
+  {
+    printf 'version_docker\tEngine %s, storage driver %s\n' \
+      "$(docker version --format '{{.Server.Version}}' 2>&1)" \
+      "$(docker info --format '{{.Driver}}' 2>&1)"
+    printf 'version_compose\t%s\n' "$("${compose[@]}" version 2>&1 | head -n 1)"
+    printf 'docker_rate\t%s\n' "$docker_rate"
+    printf 'docker_conns\t%s\n' "$docker_conns"
+    printf 'drain_delay\t%s\n' "$drain_delay"
+  } >>"$work/meta.tsv"
+fi
+berth_flags=(--providers.docker=true --providers.docker.exposedbydefault=false
+  "--providers.docker.constraints=Label(\`org.berth.bench\`,\`$bench_id\`)"
+  --entrypoints.web.address=:80 --log.level=ERROR)
+# docker_cmd NAME ARG...: runs one docker command that starts something, logged like start's.
+docker_cmd() {
+  local name=$1
+  shift
+  printf '%s\t%s\n' "$name" "$(quoted "$@" | sed "s/$bench_id/\$ID/g")" >>"$work/commands.tsv"
+  "$@" >>"$work/log/docker.log" 2>&1
+}
+# published_port CONTAINER: the 127.0.0.1 port its port 80 is published on.
+published_port() { docker port "$1" 80/tcp | awk -F: 'NR == 1 {print $NF}'; }
+# wait_berth NAME PORT: until berth in a container answers at all (404 without a router), 20 s.
+wait_berth() {
+  local i code
+  for i in $(seq 1 200); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$2/" || true)
+    if [ "$code" != 000 ]; then return 0; fi
+    sleep 0.1
+  done
+  docker logs "$1" 2>&1 | tail -n 20 >&2
+  die "$1 did not answer on 127.0.0.1:$2 within 20 s"
+}
+# start_load NAME PORT HOST: bench/httpload.py's steady load through berth; sets $pid.
+start_load() {
+  start "$1" "$load_cpus" python3 "$here/httpload.py" load --port "$2" --host "$3" \
+    --rate "$docker_rate" --connections "$docker_conns" --failures "$work/log/$1-failures.txt"
+}
+# load_counts: "requests failed non2xx socket replicas seconds p50 p99 max" of httpload's lines.
+load_counts() {
+  awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    print v["requests"], v["failed"], v["non2xx"], v["socket"], v["replicas"], v["seconds"],
+      v["p50_ms"], v["p99_ms"], v["max_ms"] }'
+}
+# stop_load PG NAME: stops it, letting its open requests end (5 s timeout), and prints load_counts
+# of its summary.
+stop_load() {
+  local i
+  kill -TERM "$1" 2>/dev/null || true
+  for i in $(seq 1 80); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  stop "$1"
+  grep '^summary ' "$work/log/$2.log" | load_counts
+  if [ -s "$work/log/$2-failures.txt" ]; then
+    note "$2: $(wc -l <"$work/log/$2-failures.txt") failed requests, the first:" \
+      "$(head -n 3 "$work/log/$2-failures.txt" | cut -d' ' -f2- | tr '\n' ';')"
+  fi
+}
+
+if has_section discovery; then
+  net=$bench_id-discovery
+  docker_cmd discovery-network docker network create --label "$bench_label" "$net" ||
+    die "could not create the network $net"
+  docker_cmd discovery-berth docker run -d --name "$bench_id-berth" --label "$bench_label" \
+    --network "$net" -v /var/run/docker.sock:/var/run/docker.sock:ro -p 127.0.0.1::80 \
+    berth:bench "${berth_flags[@]}" --providers.docker.network="$net" ||
+    die "berth did not start in Docker (see $work/log/docker.log)"
+  dport=$(published_port "$bench_id-berth")
+  wait_berth "$bench_id-berth" "$dport"
+
+  # Start -> served: each container gets a router of its own, so the first 200 for its Host is
+  # served by it. The poller is already asking when the container starts.
+  for i in $(seq 1 "$starts"); do
+    log "discovery: start $i/$starts"
+    name=$bench_id-start-$i
+    docker_cmd discovery-start docker create --name "$name" --label "$bench_label" \
+      --network "$net" --label traefik.enable=true \
+      --label "traefik.http.routers.start$i.rule=Host(\`start$i.bench.test\`)" \
+      --label "traefik.http.services.start$i.loadbalancer.server.port=80" berth-whoami:bench ||
+      die "could not create $name (see $work/log/docker.log)"
+    python3 "$here/httpload.py" first-ok --port "$dport" --host "start$i.bench.test" \
+      --timeout 10 >"$work/log/first-ok.out" 2>&1 &
+    poller=$!
+    helpers+=("$poller")
+    docker start "$name" >/dev/null
+    poller_status=0
+    wait "$poller" || poller_status=$?
+    unset 'helpers[-1]'
+    if [ "$poller_status" = 0 ]; then
+      served=$(sed -n 's/^served //p' "$work/log/first-ok.out")
+      started=$(date -d "$(docker inspect -f '{{.State.StartedAt}}' "$name")" +%s%N)
+      printf 'discovery\tstart\t%s\t%s\n' "$i" "$(((served - started) / 1000))" \
+        >>"$work/results.tsv"
+    else
+      note "discovery: container $i was not served through berth within 10 s"
+    fi
+    docker rm -f "$name" >/dev/null
+  done
+
+  # Removal: a service of several replicas under steady load; one at a time is stopped with
+  # `docker stop`. Each replica logs every request's arrival and, like an app draining, serves on
+  # for drain_delay after SIGTERM, so a request berth still routes to it after the daemon's kill
+  # event shows up in its log instead of merely failing.
+  replicas=4
+  live=()
+  next_replica=1
+  start_replica() {
+    local name=$bench_id-replica-$next_replica
+    docker_cmd discovery-replica docker run -d --name "$name" --label "$bench_label" \
+      --network "$net" --label traefik.enable=true \
+      --label "traefik.http.routers.removal.rule=Host(\`removal.bench.test\`)" \
+      --label "traefik.http.services.removal.loadbalancer.server.port=80" berth-whoami:bench \
+      --log-requests --drain-delay "$drain_delay" || die "could not start $name"
+    live+=("$name")
+    next_replica=$((next_replica + 1))
+  }
+  # in_rotation NAME: until the replica has received a request through berth, 10 s at most.
+  in_rotation() {
+    local i
+    for i in $(seq 1 100); do
+      if docker logs "$1" 2>/dev/null | grep -q '^request '; then return 0; fi
+      sleep 0.1
+    done
+    return 1
+  }
+  for i in $(seq 1 "$replicas"); do start_replica; done
+  start_load removal-load "$dport" removal.bench.test
+  load_pg=$pid
+  for name in "${live[@]}"; do
+    in_rotation "$name" || die "replica $name got no request through berth within 10 s"
+  done
+  for run in $(seq 1 "$removals"); do
+    log "discovery: removal $run/$removals"
+    victim=${live[0]}
+    live=("${live[@]:1}")
+    since=$(date +%s.%N)
+    stop_started=$(date +%s%N)
+    docker stop -t 10 "$victim" >/dev/null
+    stop_ms=$((($(date +%s%N) - stop_started) / 1000000))
+    kill_ns=$(docker events --since "$since" --until "$(date +%s.%N)" --filter "container=$victim" \
+      --filter event=kill --format '{{.TimeNano}}' | awk 'NR == 1')
+    if [ -z "$kill_ns" ]; then
+      note "discovery: no kill event for $victim"
+    else
+      # Nanosecond times need more digits than awk's doubles: count from the kill's second.
+      docker logs "$victim" 2>/dev/null | awk -v kill="$kill_ns" -v run="$run" -v stop="$stop_ms" '
+        function ms(t) {
+          return (substr(t, 1, 10) - substr(kill, 1, 10)) * 1000 + substr(t, 11) / 1e6
+        }
+        $1 == "request" && length($2) == 19 {
+          n++; t = ms($2) - ms(kill)
+          if (t > 0) after++
+          if (last == "" || t > last) last = t
+        }
+        END { printf "discovery\tremoval\t%s\t%d\t%d\t%.3f\t%s\n", run, n, after, \
+          last == "" ? 0 : last, stop }' >>"$work/results.tsv"
+    fi
+    docker rm "$victim" >/dev/null
+    start_replica
+    in_rotation "${live[-1]}" || note "discovery: ${live[-1]} got no request within 10 s"
+  done
+  summary=$(stop_load "$load_pg" removal-load)
+  if [ -n "$summary" ]; then
+    printf 'discovery\tload\t%s\n' "${summary// /	}" >>"$work/results.tsv"
+  else
+    note "discovery: the load gave no summary (see $work/log/removal-load.log)"
+  fi
+  docker_cleanup
+fi
+
+if has_section scaling; then
+  # Two services of the same app: `app` serves on for drain_delay after SIGTERM, as in the
+  # discovery section; `app-nodelay` drains at once (closes its listener and idle connections),
+  # as many apps do. Each is scaled in turn under its own load, the other staying at 2.
+  compose_file=$work/conf/compose.yml
+  {
+    printf 'services:\n  berth:\n    image: berth:bench\n    command:\n'
+    for flag in "${berth_flags[@]}"; do printf "      - '%s'\n" "$flag"; done
+    cat <<YAML
+    ports:
+      - "127.0.0.1::80"
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock:ro
+    labels:
+      org.berth.bench: "$bench_id"
+  app:
+    image: berth-whoami:bench
+    command: ["--drain-delay", "$drain_delay"]
+    labels:
+      org.berth.bench: "$bench_id"
+      traefik.enable: "true"
+      traefik.http.routers.app.rule: "Host(\`app.bench.test\`)"
+      traefik.http.services.app.loadbalancer.server.port: "80"
+  app-nodelay:
+    image: berth-whoami:bench
+    labels:
+      org.berth.bench: "$bench_id"
+      traefik.enable: "true"
+      traefik.http.routers.app-nodelay.rule: "Host(\`app-nodelay.bench.test\`)"
+      traefik.http.services.app-nodelay.loadbalancer.server.port: "80"
+networks:
+  default:
+    labels:
+      org.berth.bench: "$bench_id"
+YAML
+  } >"$compose_file"
+  scale() { # APP_REPLICAS NODELAY_REPLICAS
+    local t0
+    t0=$(date +%s%N)
+    "${compose[@]}" -p "$bench_id" -f "$compose_file" up -d --no-recreate --scale "app=$1" \
+      --scale "app-nodelay=$2" >>"$work/log/compose.log" 2>&1 ||
+      die "compose could not scale to app=$1 app-nodelay=$2 (see $work/log/compose.log)"
+    scale_seconds=$(awk -v ns=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f", ns / 1e9 }')
+  }
+  printf 'scaling\t%s\n' "$(quoted "${compose[@]}" -p '$ID' -f '$WORK/conf/compose.yml' up -d \
+    --no-recreate --scale 'app=2|8' --scale 'app-nodelay=2|8')" >>"$work/commands.tsv"
+  log "scaling: compose project $bench_id, app and app-nodelay at 2"
+  scale 2 2
+  sport=$("${compose[@]}" -p "$bench_id" -f "$compose_file" port berth 80 |
+    awk -F: 'NR == 1 {print $NF}')
+  wait_berth "$("${compose[@]}" -p "$bench_id" -f "$compose_file" ps -q berth)" "$sport"
+  settle=3
+  for service in app app-nodelay; do
+    python3 "$here/httpload.py" first-ok --port "$sport" --host "$service.bench.test" \
+      --timeout 20 >"$work/log/first-ok.out" 2>&1 ||
+      die "berth did not route the compose service $service within 20 s"
+    start_load "scaling-$service-load" "$sport" "$service.bench.test"
+    load_pg=$pid
+    phases=()
+    # phase NAME: ends the load's current phase, which is then named NAME (the last one ends
+    # with the load, once its open requests have ended).
+    phase() {
+      phases+=("$service	$1	${scale_seconds:--}")
+      if [ "${#phases[@]}" -lt $((3 * scale_cycles)) ]; then kill -USR1 "$load_pg"; sleep 0.2; fi
+    }
+    for cycle in $(seq 1 "$scale_cycles"); do
+      scale_seconds=-
+      sleep "$settle"
+      phase "$cycle	steady-2"
+      log "scaling: $service, cycle $cycle/$scale_cycles, 2 -> 8"
+      if [ "$service" = app ]; then scale 8 2; else scale 2 8; fi
+      sleep "$settle"
+      phase "$cycle	up"
+      log "scaling: $service, cycle $cycle/$scale_cycles, 8 -> 2"
+      scale 2 2
+      sleep "$settle"
+      phase "$cycle	down"
+    done
+    summary=$(stop_load "$load_pg" "scaling-$service-load")
+    mapfile -t lines < <(grep '^phase ' "$work/log/scaling-$service-load.log" | load_counts || true)
+    for i in "${!phases[@]}"; do
+      [ -n "${lines[$i]:-}" ] || break
+      printf 'scaling\t%s\t%s\n' "${phases[$i]}" "${lines[$i]// /	}" >>"$work/results.tsv"
+    done
+    if [ -n "$summary" ]; then
+      printf 'scaling\t%s\ttotal\t-\t-\t%s\n' "$service" "${summary// /	}" >>"$work/results.tsv"
+    else
+      note "scaling: the load on $service gave no summary (see $work/log/scaling-$service-load.log)"
+    fi
+  done
+  docker_cleanup
+  compose_file=""
 fi
 
 # --- report ---------------------------------------------------------------------------------------

@@ -28,8 +28,10 @@ struct Whoami {
   std::uint16_t port;
 };
 
-auto start_whoami() -> Whoami {
-  auto child = ChildProcess::start(BERTH_WHOAMI_PATH, {"--port", "0", "--name", "alpha"});
+auto start_whoami(const std::vector<std::string>& extra = {}) -> Whoami {
+  std::vector<std::string> args{"--port", "0", "--name", "alpha"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto child = ChildProcess::start(BERTH_WHOAMI_PATH, args);
   REQUIRE(child);
   auto port = child->read_until("listening on :", 10s);
   REQUIRE(port);
@@ -208,10 +210,48 @@ TEST_CASE("SIGTERM finishes the request in flight, closes idle connections and e
   CHECK_FALSE(berth::test::http_get(localhost, whoami.port, "/", 1s));
 }
 
+TEST_CASE("logs each arrival with --log-requests, serves on after SIGTERM with --drain-delay") {
+  auto whoami = start_whoami({"--log-requests", "--drain-delay", "600ms"});
+  HttpClient kept{localhost, whoami.port};
+  auto before = std::chrono::system_clock::now();
+  REQUIRE(kept.get("/first?x=1"));
+  auto line = whoami.process.read_until("request ", 5s);
+  REQUIRE(line);
+  auto space = line->find(' ');
+  REQUIRE(space != std::string::npos);
+  CHECK(line->substr(space) == " GET /first?x=1");
+  auto arrival = std::chrono::system_clock::time_point{
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds{std::stoll(line->substr(0, space))})};
+  CHECK(arrival >= before - 1s);
+  CHECK(arrival <= std::chrono::system_clock::now() + 1s);
+
+  auto signalled = std::chrono::steady_clock::now();
+  REQUIRE(whoami.process.signal(SIGTERM));
+  std::this_thread::sleep_for(200ms);
+  // Within the delay both the kept-alive connection and new ones are still served as usual.
+  auto res = kept.get("/during");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->keep_alive);
+  CHECK(berth::test::http_get(localhost, whoami.port, "/new", 1s));
+  auto during = whoami.process.read_until("request ", 5s);
+  REQUIRE(during);
+  CHECK(during->ends_with(" GET /during"));
+
+  auto code = whoami.process.wait(5s);
+  REQUIRE(code);
+  CHECK(*code == 0);
+  CHECK(std::chrono::steady_clock::now() - signalled >= 600ms);
+  CHECK_FALSE(berth::test::http_get(localhost, whoami.port, "/", 1s));
+}
+
 TEST_CASE("bad command lines are rejected with exit code 2") {
   auto args = GENERATE(std::vector<std::string>{"--port", "abc"},
                        std::vector<std::string>{"--port", "70000"},
                        std::vector<std::string>{"--bogus", "1"}, std::vector<std::string>{"--port"},
+                       std::vector<std::string>{"--drain-delay", "soon"},
+                       std::vector<std::string>{"healthcheck", "--log-requests"},
                        std::vector<std::string>{"healthcheck", "--name", "x"});
   auto child = ChildProcess::start(BERTH_WHOAMI_PATH, args);
   REQUIRE(child);

@@ -1,7 +1,8 @@
 // berth-whoami: a small HTTP/1.1 + WebSocket backend in the spirit of traefik/whoami, used by
-// berth's tests and demo. It reports who answered and what it received, can be told to be slow,
-// fail or unhealthy, and drains in-flight requests on SIGTERM so proxy draining can be tested end
-// to end.
+// berth's tests, demo and benchmarks. It reports who answered and what it received, can be told
+// to be slow, fail or unhealthy, and drains in-flight requests on SIGTERM so proxy draining can be
+// tested end to end. For the benchmarks it can log when each request arrived, and keep serving
+// for a while after SIGTERM as an app does while the proxy in front takes it out of rotation.
 
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -52,6 +53,8 @@ constexpr std::size_t max_size = 64U * 1024U * 1024U;
 struct Options {
   std::uint16_t port = 80;
   std::string name;
+  bool log_requests = false;
+  std::chrono::milliseconds drain_delay{0};
 };
 
 // What a request asks for through its query string; anything malformed is an error message.
@@ -191,7 +194,9 @@ class Server : public std::enable_shared_from_this<Server> {
         drain_timer_(ioc),
         hostname_(local_hostname()),
         name_(options.name.empty() ? hostname_ : std::move(options.name)),
-        port_(options.port) {}
+        port_(options.port),
+        log_requests_(options.log_requests),
+        drain_delay_(options.drain_delay) {}
 
   // Binds, prints the port and starts accepting; throws at start-up only.
   void start() {
@@ -229,6 +234,17 @@ class Server : public std::enable_shared_from_this<Server> {
 
   auto draining() const -> bool { return draining_; }
   auto name() const -> const std::string& { return name_; }
+
+  // "request <arrival, ns since the Unix epoch> <method> <target>", one flushed line each, so that
+  // a benchmark can compare arrivals with the Docker daemon's event times (same kernel clock).
+  void log_arrival(const Request& req) const {
+    if (!log_requests_) return;
+    auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    std::cout << "request " + std::to_string(now.count()) + " " + std::string{req.method_string()} +
+                     " " + std::string{req.target()} + "\n"
+              << std::flush;
+  }
 
   // Pure request handling: everything but /ws, which the session upgrades itself.
   auto respond(const Request& req, const std::string& remote) -> Response {
@@ -295,11 +311,21 @@ class Server : public std::enable_shared_from_this<Server> {
 
   void on_signal(beast::error_code ec, int /*signal*/) {
     if (ec) return;
-    if (draining_) {
+    if (stopping_) {
       // A second signal means: stop now.
       ioc_.stop();
       return;
     }
+    stopping_ = true;
+    signals_.async_wait(beast::bind_front_handler(&Server::on_signal, shared_from_this()));
+    if (drain_delay_ == 0ms) return drain();
+    drain_timer_.expires_after(drain_delay_);
+    drain_timer_.async_wait([self = shared_from_this()](beast::error_code timer_ec) {
+      if (!timer_ec) self->drain();
+    });
+  }
+
+  void drain() {
     draining_ = true;
     beast::error_code ignored;
     acceptor_.close(ignored);
@@ -307,7 +333,6 @@ class Server : public std::enable_shared_from_this<Server> {
       if (auto connection = weak.lock()) connection->drain();
     }
     if (live_ == 0) return finish();
-    signals_.async_wait(beast::bind_front_handler(&Server::on_signal, shared_from_this()));
     drain_timer_.expires_after(drain_timeout);
     drain_timer_.async_wait([self = shared_from_this()](beast::error_code timer_ec) {
       if (!timer_ec) self->ioc_.stop();
@@ -325,11 +350,14 @@ class Server : public std::enable_shared_from_this<Server> {
   net::steady_timer drain_timer_;
   std::vector<std::weak_ptr<Connection>> connections_;
   std::size_t live_ = 0;
+  bool stopping_ = false;
   bool draining_ = false;
   bool healthy_ = true;
   std::string hostname_;
   std::string name_;
   std::uint16_t port_;
+  bool log_requests_;
+  std::chrono::milliseconds drain_delay_;
 };
 
 class WebSocketSession : public Connection, public std::enable_shared_from_this<WebSocketSession> {
@@ -437,6 +465,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
   void on_read(beast::error_code ec, std::size_t /*bytes*/) {
     if (ec) return;
+    server_->log_arrival(req_);
     auto path = std::string_view{req_.target()}.substr(0, req_.target().find('?'));
     if (path == "/ws" && websocket::is_upgrade(req_) && !server_->draining()) {
       auto ws = std::make_shared<WebSocketSession>(stream_.release_socket(), server_);
@@ -525,7 +554,7 @@ auto parse_port(std::string_view text) -> std::optional<std::uint16_t> {
 }
 
 auto usage() -> int {
-  std::cerr << "usage: berth-whoami [--port N] [--name NAME]\n"
+  std::cerr << "usage: berth-whoami [--port N] [--name NAME] [--log-requests] [--drain-delay D]\n"
                "       berth-whoami healthcheck [--port N]\n";
   return 2;
 }
@@ -536,6 +565,10 @@ auto run(std::vector<std::string_view> args) -> int {
   Options options;
   for (std::size_t i = 0; i < args.size(); ++i) {
     auto arg = args[i];
+    if (arg == "--log-requests" && !check) {
+      options.log_requests = true;
+      continue;
+    }
     std::string_view value;
     auto eq = arg.find('=');
     if (eq != std::string_view::npos) {
@@ -556,6 +589,14 @@ auto run(std::vector<std::string_view> args) -> int {
       options.port = *port;
     } else if (arg == "--name" && !check) {
       options.name = value;
+    } else if (arg == "--drain-delay" && !check) {
+      auto delay = parse_delay(value);
+      if (!delay) {
+        std::cerr << "berth-whoami: bad --drain-delay '" << value
+                  << "': want e.g. 500ms, 2s (at most 60s)\n";
+        return usage();
+      }
+      options.drain_delay = *delay;
     } else {
       std::cerr << "berth-whoami: unknown option '" << arg << "'\n";
       return usage();
