@@ -74,7 +74,7 @@ tcp::endpoint parse_listen_address(std::string_view address) {
 /// Whether an idle pooled connection has something to read: then the server closed it (or
 /// misbehaves) and it must not carry a request. Checked when taken rather than watched while
 /// idle, as a watch costs an epoll_ctl and a cancellation on every request.
-bool readable(tcp::socket& socket) {
+bool readable(Socket& socket) {
   char probe = 0;
   const auto n = ::recv(socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
   return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
@@ -192,10 +192,32 @@ std::unique_ptr<RelayBuffer> Worker::acquire_buffer() {
   return buffer;
 }
 
+/// Enough spares for a burst of concurrent exchanges; beyond that memory goes back.
+constexpr std::size_t max_spare_buffers = 64;
+
 void Worker::release_buffer(std::unique_ptr<RelayBuffer> buffer) {
-  // Enough spares for a burst of concurrent exchanges; beyond that memory goes back.
-  constexpr std::size_t max_spares = 64;
-  if (buffer && spare_buffers_.size() < max_spares) spare_buffers_.push_back(std::move(buffer));
+  if (buffer && spare_buffers_.size() < max_spare_buffers) {
+    spare_buffers_.push_back(std::move(buffer));
+  }
+}
+
+beast::flat_buffer Worker::acquire_read_buffer() {
+  if (spare_read_buffers_.empty()) {
+    beast::flat_buffer buffer;
+    buffer.reserve(read_buffer_size);
+    return buffer;
+  }
+  auto buffer = std::move(spare_read_buffers_.back());
+  spare_read_buffers_.pop_back();
+  return buffer;
+}
+
+void Worker::release_read_buffer(beast::flat_buffer buffer) {
+  // One that grew for a large header is not kept.
+  if (buffer.capacity() == read_buffer_size && spare_read_buffers_.size() < max_spare_buffers) {
+    buffer.clear();
+    spare_read_buffers_.push_back(std::move(buffer));
+  }
 }
 
 void Worker::install(std::shared_ptr<const runtime::Snapshot> snapshot) {
@@ -232,7 +254,7 @@ void Worker::start_accepting() {
 }
 
 void Worker::do_accept(std::size_t index) {
-  acceptors_[index]->async_accept(ioc_, [this, index](beast::error_code ec, tcp::socket socket) {
+  acceptors_[index]->async_accept(ioc_, [this, index](beast::error_code ec, Socket socket) {
     if (draining_ || !acceptors_[index]->is_open()) return;
     if (!ec) {
       start_session(*this, index, std::move(socket));

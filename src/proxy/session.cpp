@@ -10,9 +10,9 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/container/static_vector.hpp>
 
 #include <algorithm>
 #include <array>
@@ -23,6 +23,7 @@
 #include "berth/middleware/chain.hpp"
 #include "berth/proxy/forwarding.hpp"
 #include "observer.hpp"
+#include "wire.hpp"
 #include "worker.hpp"
 
 namespace berth::proxy {
@@ -131,13 +132,13 @@ std::string_view host_without_port(std::string_view host) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Worker& worker, std::size_t entry_point, tcp::socket socket)
+  Session(Worker& worker, std::size_t entry_point, Socket socket)
       : worker_(worker),
         entry_point_(entry_point),
         options_(worker.options().entry_points[entry_point]),
         tls_store_(worker.tls()),
-        client_(std::move(socket)) {
-    client_buffer_.reserve(read_buffer_size);
+        client_(std::move(socket)),
+        client_buffer_(worker.acquire_read_buffer()) {
     worker_.add(this);
     count_connection(1);
   }
@@ -148,6 +149,7 @@ class Session : public std::enable_shared_from_this<Session> {
       observer_.end_tunnel(worker_, req_parser_->get(), client_ip_, client_.is_tls());
     }
     release_buffers();
+    if (client_buffer_.size() == 0) worker_.release_read_buffer(std::move(client_buffer_));
     count_connection(-1);
     worker_.remove(this);
   }
@@ -213,15 +215,47 @@ class Session : public std::enable_shared_from_this<Session> {
   // Client request
 
   void do_read_header() {
-    req_serializer_.reset();
-    res_serializer_.reset();
     res_parser_.reset();
+    // A plain connection waits for its next request without a read buffer, so an idle keep-alive
+    // connection costs little more than its socket. TLS may hold bytes above the socket already.
+    if (requests_ > 0 && client_buffer_.size() == 0 && !client_.is_tls()) {
+      return wait_for_request();
+    }
+    read_request_header();
+  }
+
+  void wait_for_request() {
+    idle_ = true;
+    req_parser_.reset();
+    worker_.release_read_buffer(std::move(client_buffer_));
+    if (options_.idle_timeout.count() > 0) {
+      auto& timer = this->timer();
+      timer.expires_after(options_.idle_timeout);
+      timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec && self->idle_) self->client_.cancel();
+      });
+    }
+    client_.socket().async_wait(
+        net::socket_base::wait_read,
+        beast::bind_front_handler(&Session::on_request_arriving, shared_from_this()));
+  }
+
+  void on_request_arriving(beast::error_code ec) {
+    idle_ = false;
+    if (timer_) timer_->cancel();
+    if (ec) return do_close();
+    client_buffer_ = worker_.acquire_read_buffer();
+    read_request_header();
+  }
+
+  void read_request_header() {
     req_parser_.emplace();
     req_parser_->header_limit(clamp32(worker_.options().max_header_bytes));
     req_parser_->body_limit(boost::none);
-    idle_ = client_buffer_.size() == 0;
-    // Between requests the idle timeout applies; once a request starts, the read timeout.
-    expire(client_, idle_ && requests_ > 0 ? options_.idle_timeout : options_.read_timeout);
+    // A TLS connection waits for its next request here, under the idle timeout; otherwise a
+    // request has begun and must arrive within the read timeout.
+    idle_ = client_.is_tls() && requests_ > 0 && client_buffer_.size() == 0;
+    expire(client_, idle_ ? options_.idle_timeout : options_.read_timeout);
     http::async_read_header(
         client_, client_buffer_, *req_parser_,
         beast::bind_front_handler(&Session::on_read_header, shared_from_this()));
@@ -527,8 +561,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return on_decision(chain_->resume(context));
     }
     auto& body = req_parser_->get().body();
-    body.data = buffer().data();
-    body.size = buffer().size();
+    body.data = buffer().bytes.data();
+    body.size = buffer().bytes.size();
     expire(client_, options_.read_timeout);
     http::async_read(
         client_, client_buffer_, *req_parser_,
@@ -539,8 +573,8 @@ class Session : public std::enable_shared_from_this<Session> {
             return self->send_server_error(http::status::bad_request, "400 Bad Request");
           }
           auto& read = self->req_parser_->get().body();
-          const std::size_t n = self->buffer().size() - read.size;
-          self->buffered_body_.append(self->buffer().data(), n);
+          const std::size_t n = self->buffer().bytes.size() - read.size;
+          self->buffered_body_.append(self->buffer().bytes.data(), n);
           self->observer_.add_request_bytes(n);
           if (self->max_body_ > 0 &&
               self->buffered_body_.size() > static_cast<std::size_t>(self->max_body_)) {
@@ -646,20 +680,32 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send_request_header() {
-    buffered_sent_ = false;
-    req_serializer_.emplace(req_parser_->get());
+    request_sent_ = false;
+    auto& relay = buffer();
+    relay.head.clear();
+    append_head(req_parser_->get().base(), relay.head);
+    request_chunked_ = req_parser_->get().chunked();
     upstream_->stream.expires_never();
-    // A request read whole goes out in one gathered write, header and body together.
-    request_head_pending_ = req_parser_->is_done();
-    if (request_head_pending_) return relay_request_body();
-    http::async_write_header(
-        upstream_->stream, *req_serializer_,
-        beast::bind_front_handler(&Session::on_request_header_sent, shared_from_this()));
+    if (req_parser_->is_done()) {
+      // A request read whole goes out in one gathered write, head and (buffered) body together.
+      const std::string_view body = buffered_ ? std::string_view(buffered_body_) : "";
+      return write_piece(
+          upstream_->stream, true, body, true, false,
+          beast::bind_front_handler(&Session::on_whole_request_written, shared_from_this()));
+    }
+    write_piece(upstream_->stream, true, {}, false, false,
+                beast::bind_front_handler(&Session::on_request_header_sent, shared_from_this()));
+  }
+
+  void on_whole_request_written(beast::error_code ec, std::size_t) {
+    if (ec) return upstream_failed(ec, true);
+    request_sent_ = true;
+    read_response_header();
   }
 
   void on_request_header_sent(beast::error_code ec, std::size_t) {
     if (ec) return upstream_failed(ec, true);
-    if (expect_continue_ && !req_parser_->is_done()) {
+    if (expect_continue_) {
       expect_continue_ = false;
       return net::async_write(client_, net::buffer(continue_response),
                               [self = shared_from_this()](beast::error_code error, std::size_t) {
@@ -671,21 +717,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void relay_request_body() {
-    if (req_serializer_->is_done()) return read_response_header();
     auto& body = req_parser_->get().body();
-    if (req_parser_->is_done()) {
-      body.data = nullptr;
-      body.size = 0;
-      if (buffered_ && !buffered_sent_) {
-        buffered_sent_ = true;
-        body.data = buffered_body_.data();
-        body.size = buffered_body_.size();
-      }
-      body.more = false;
-      return write_request_body();
-    }
-    body.data = buffer().data();
-    body.size = buffer().size();
+    body.data = buffer().bytes.data();
+    body.size = buffer().bytes.size();
     expire(client_, options_.read_timeout);
     http::async_read(client_, client_buffer_, *req_parser_,
                      beast::bind_front_handler(&Session::on_request_body_read, shared_from_this()));
@@ -703,33 +737,45 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return do_close();
     }
-    auto& body = req_parser_->get().body();
-    body.size = buffer().size() - body.size;
-    body.data = buffer().data();
-    body.more = !req_parser_->is_done();
-    observer_.add_request_bytes(body.size);
-    write_request_body();
-  }
-
-  void write_request_body() {
-    http::async_write(
-        upstream_->stream, *req_serializer_,
-        beast::bind_front_handler(&Session::on_request_body_written, shared_from_this()));
+    const std::size_t n = buffer().bytes.size() - req_parser_->get().body().size;
+    observer_.add_request_bytes(n);
+    write_piece(upstream_->stream, false, {buffer().bytes.data(), n}, req_parser_->is_done(),
+                request_chunked_,
+                beast::bind_front_handler(&Session::on_request_body_written, shared_from_this()));
   }
 
   void on_request_body_written(beast::error_code ec, std::size_t) {
-    if (ec == http::error::need_buffer) ec = {};
-    const bool head_was_pending = std::exchange(request_head_pending_, false);
-    if (ec) return upstream_failed(ec, head_was_pending);
-    if (req_serializer_->is_done()) return read_response_header();
-    relay_request_body();
+    if (ec) return upstream_failed(ec, false);
+    if (!req_parser_->is_done()) return relay_request_body();
+    request_sent_ = true;
+    read_response_header();
+  }
+
+  /// Writes in one gathered write: the head in the relay buffer (when `head`), then `body`, framed
+  /// as a chunk when `chunked`, then the last chunk when `last` and `chunked`.
+  template <class Handler>
+  void write_piece(Stream& to, bool head, std::string_view body, bool last, bool chunked,
+                   Handler&& handler) {
+    auto& relay = buffer();
+    boost::container::static_vector<net::const_buffer, 5> pieces;
+    if (head) pieces.push_back(net::buffer(relay.head));
+    if (!body.empty()) {
+      if (chunked) {
+        relay.chunk_size_line = ChunkSizeLine(body.size());
+        pieces.push_back(net::buffer(relay.chunk_size_line.view()));
+      }
+      pieces.push_back(net::buffer(body));
+      if (chunked) pieces.push_back(net::buffer(chunk_end));
+    }
+    if (last && chunked) pieces.push_back(net::buffer(last_chunk));
+    net::async_write(to, pieces, std::forward<Handler>(handler));
   }
 
   // ---------------------------------------------------------------------------------------------
   // Upstream response
 
   void read_response_header() {
-    res_serializer_.reset();
+    response_head_sent_ = false;
     res_parser_.emplace();
     res_parser_->header_limit(clamp32(worker_.options().max_header_bytes));
     res_parser_->body_limit(boost::none);
@@ -786,12 +832,20 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     if (chain_ && chain_state_->compressor) return compress_next();
-    res_serializer_.emplace(response);
+    prepare_response_head();
     if (!upgrade && body_buffered()) return relay_response_body();
     expire(client_, options_.write_timeout);
-    http::async_write_header(
-        client_, *res_serializer_,
-        beast::bind_front_handler(&Session::on_response_header_sent, shared_from_this()));
+    response_head_sent_ = true;
+    write_piece(client_, true, {}, false, false,
+                beast::bind_front_handler(&Session::on_response_header_sent, shared_from_this()));
+  }
+
+  void prepare_response_head() {
+    const auto& response = res_parser_->get();
+    response_chunked_ = response.chunked();
+    auto& head = buffer().head;
+    head.clear();
+    append_head(response.base(), head);
   }
 
   // compress: the body goes through the gzip encoder; the header waits until it has decided.
@@ -803,17 +857,17 @@ class Session : public std::enable_shared_from_this<Session> {
       return write_compressed(true);
     }
     auto& body = res_parser_->get().body();
-    body.data = buffer().data();
-    body.size = buffer().size();
+    body.data = buffer().bytes.data();
+    body.size = buffer().bytes.size();
     upstream_->stream.expires_never();
     http::async_read(upstream_->stream, upstream_->buffer, *res_parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
                        if (ec == http::error::need_buffer) ec = {};
                        if (ec) return self->do_close();
                        auto& read = self->res_parser_->get().body();
-                       const std::size_t n = self->buffer().size() - read.size;
+                       const std::size_t n = self->buffer().bytes.size() - read.size;
                        auto& gzip = *self->chain_state_->compressor;
-                       gzip.write({self->buffer().data(), n}, self->compressed_);
+                       gzip.write({self->buffer().bytes.data(), n}, self->compressed_);
                        if (self->res_parser_->is_done()) {
                          gzip.finish(self->compressed_);
                          return self->write_compressed(true);
@@ -824,29 +878,25 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write_compressed(bool last) {
-    auto& response = res_parser_->get();
-    if (!res_serializer_) {
+    const bool head = !std::exchange(response_head_sent_, true);
+    if (head) {
+      auto& response = res_parser_->get();
       const auto& compressor = *chain_state_->compressor;
       compressor.apply_headers(response.base());
       if (compressor.state() == middleware::GzipCompressor::State::compressing && !http10_) {
         response.chunked(true);
       }
-      res_serializer_.emplace(response);
+      prepare_response_head();
     }
-    auto& body = response.body();
-    body.data = compressed_.data();
-    body.size = compressed_.size();
-    body.more = !last;
     observer_.add_response_bytes(compressed_.size());
     expire(client_, options_.write_timeout);
-    http::async_write(client_, *res_serializer_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        if (ec == http::error::need_buffer) ec = {};
-                        if (ec) return self->do_close();
-                        self->compressed_.clear();
-                        if (self->res_serializer_->is_done()) return self->finish_exchange();
-                        self->compress_next();
-                      });
+    write_piece(client_, head, compressed_, last, response_chunked_,
+                [self = shared_from_this(), last](beast::error_code ec, std::size_t) {
+                  if (ec) return self->do_close();
+                  self->compressed_.clear();
+                  if (last) return self->finish_exchange();
+                  self->compress_next();
+                });
   }
 
   void on_response_header_sent(beast::error_code ec, std::size_t) {
@@ -861,20 +911,16 @@ class Session : public std::enable_shared_from_this<Session> {
   bool body_buffered() {
     if (res_parser_->is_done()) return true;
     const auto length = res_parser_->content_length();
-    return length && upstream_->buffer.size() >= std::min<std::uint64_t>(*length, buffer().size());
+    return length &&
+           upstream_->buffer.size() >= std::min<std::uint64_t>(*length, buffer().bytes.size());
   }
 
   void relay_response_body() {
-    if (res_serializer_->is_done()) return finish_exchange();
+    // Nothing more to read: what is left to write is the head (when it waited) or the last chunk.
+    if (res_parser_->is_done()) return write_response_piece(0);
     auto& body = res_parser_->get().body();
-    if (res_parser_->is_done()) {
-      body.data = nullptr;
-      body.size = 0;
-      body.more = false;
-      return write_response_body();
-    }
-    body.data = buffer().data();
-    body.size = buffer().size();
+    body.data = buffer().bytes.data();
+    body.size = buffer().bytes.size();
     upstream_->stream.expires_never();
     http::async_read(
         upstream_->stream, upstream_->buffer, *res_parser_,
@@ -885,30 +931,28 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::need_buffer) ec = {};
     // Once the header is out nothing can be reported any more: closing tells the client.
     if (ec) return do_close();
-    auto& body = res_parser_->get().body();
-    body.size = buffer().size() - body.size;
-    body.data = buffer().data();
-    body.more = !res_parser_->is_done();
-    observer_.add_response_bytes(body.size);
-    write_response_body();
+    const std::size_t n = buffer().bytes.size() - res_parser_->get().body().size;
+    observer_.add_response_bytes(n);
+    write_response_piece(n);
   }
 
-  void write_response_body() {
+  /// The head if it waited for the body, `n` bytes of the relay buffer, and the end of the body
+  /// once the upstream response is complete.
+  void write_response_piece(std::size_t n) {
+    const bool head = !std::exchange(response_head_sent_, true);
     expire(client_, options_.write_timeout);
-    http::async_write(
-        client_, *res_serializer_,
-        beast::bind_front_handler(&Session::on_response_body_written, shared_from_this()));
+    write_piece(client_, head, {buffer().bytes.data(), n}, res_parser_->is_done(), response_chunked_,
+                beast::bind_front_handler(&Session::on_response_body_written, shared_from_this()));
   }
 
   void on_response_body_written(beast::error_code ec, std::size_t) {
-    if (ec == http::error::need_buffer) ec = {};
     if (ec) return do_close();
-    if (res_serializer_->is_done()) return finish_exchange();
+    if (res_parser_->is_done()) return finish_exchange();
     relay_response_body();
   }
 
   void finish_exchange() {
-    if (upstream_keep_alive_ && res_parser_->is_done() && req_serializer_->is_done() &&
+    if (upstream_keep_alive_ && res_parser_->is_done() && request_sent_ &&
         !worker_.draining()) {
       worker_.pool().put(std::move(upstream_));
     }
@@ -1113,7 +1157,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     auto& from = to_upstream ? client_ : upstream_->stream;
     auto& chunk = to_upstream ? buffer() : *tunnel_buffer_;
-    from.async_read_some(net::buffer(chunk), [self = shared_from_this(), to_upstream](
+    from.async_read_some(net::buffer(chunk.bytes), [self = shared_from_this(), to_upstream](
                                                  beast::error_code ec, std::size_t n) {
       self->on_pump_read(to_upstream, ec, n);
     });
@@ -1141,7 +1185,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return close_tunnel();
     auto& chunk = to_upstream ? buffer() : *tunnel_buffer_;
     net::async_write(
-        to, net::buffer(chunk.data(), n),
+        to, net::buffer(chunk.bytes.data(), n),
         [self = shared_from_this(), to_upstream](beast::error_code error, std::size_t) {
           if (error) return self->close_tunnel();
           self->pump(to_upstream);
@@ -1263,9 +1307,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<rules::HeaderField> header_views_;
 
   std::optional<http::request_parser<http::buffer_body>> req_parser_;
-  std::optional<http::request_serializer<http::buffer_body>> req_serializer_;
   std::optional<http::response_parser<http::buffer_body>> res_parser_;
-  std::optional<http::response_serializer<http::buffer_body>> res_serializer_;
   std::optional<http::response<http::string_body>> error_response_;
   std::optional<tcp::resolver> resolver_;
 
@@ -1286,7 +1328,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool has_body_ = false;
   bool buffered_ = false;
   bool buffered_sent_ = false;
-  bool request_head_pending_ = false;  ///< the request header goes with the next body write
+  bool request_sent_ = false;        ///< the whole request reached the upstream connection
+  bool request_chunked_ = false;     ///< this hop frames the request body in chunks
+  bool response_chunked_ = false;    ///< this hop frames the response body in chunks
+  bool response_head_sent_ = false;  ///< the response head went out (or is being written)
   std::shared_ptr<UpstreamConnection> upstream_;
   std::unique_ptr<RelayBuffer> buffer_;
   std::unique_ptr<RelayBuffer> tunnel_buffer_;
@@ -1308,7 +1353,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool tls_tunnel_ending_ = false;
 };
 
-void start_session(Worker& worker, std::size_t entry_point, tcp::socket socket) {
+void start_session(Worker& worker, std::size_t entry_point, Socket socket) {
   std::make_shared<Session>(worker, entry_point, std::move(socket))->run();
 }
 

@@ -19,6 +19,7 @@
 #include "berth/tls/store.hpp"
 #include "metrics_table.hpp"
 #include "stream.hpp"
+#include "wire.hpp"
 
 namespace berth::proxy {
 
@@ -55,8 +56,13 @@ class UpstreamPool {
   std::unordered_map<std::string, std::vector<std::shared_ptr<UpstreamConnection>>> idle_;
 };
 
-/// The fixed buffer a body or tunnel direction is relayed through.
-using RelayBuffer = std::array<char, 16 * 1024>;
+/// What an exchange relays through: a fixed buffer for body bytes (or one tunnel direction), the
+/// message head it writes and a chunk's size line.
+struct RelayBuffer {
+  std::array<char, 16 * 1024> bytes;
+  std::string head;
+  ChunkSizeLine chunk_size_line{0};
+};
 
 /// What a worker serves with: the snapshot and the balancer state it owns for it.
 struct WorkerState {
@@ -104,6 +110,10 @@ class Worker {
   /// worker allocates none per request.
   std::unique_ptr<RelayBuffer> acquire_buffer();
   void release_buffer(std::unique_ptr<RelayBuffer> buffer);
+  /// The same for the buffers client requests are read into, which idle plain connections give
+  /// back while they wait.
+  beast::flat_buffer acquire_read_buffer();
+  void release_read_buffer(beast::flat_buffer buffer);
 
   void add(Session* session) {
     sessions_.insert(session);
@@ -134,6 +144,7 @@ class Worker {
   std::vector<tls::OptionsSelector> selectors_;
   std::unordered_set<Session*> sessions_;
   std::vector<std::unique_ptr<RelayBuffer>> spare_buffers_;
+  std::vector<beast::flat_buffer> spare_read_buffers_;
   net::io_context ioc_{1};
   UpstreamPool pool_;
   WorkerState state_;
@@ -141,7 +152,7 @@ class Worker {
 };
 
 /// Starts serving an accepted client connection.
-void start_session(Worker& worker, std::size_t entry_point, tcp::socket socket);
+void start_session(Worker& worker, std::size_t entry_point, Socket socket);
 
 /// Closes a session's client side if it waits for a request (used when draining).
 void close_if_idle(Session& session);

@@ -643,3 +643,32 @@ TEST_CASE("Expect: 100-continue is answered by the proxy before the body is rela
   const auto seen = a.last_request();
   CHECK(seen.find(http::field::expect) == seen.end());
 }
+
+TEST_CASE("an idle keep-alive connection closes at the idle timeout, a stalled request at the read "
+          "timeout") {
+  Backend a("A");
+  auto options = proxy::test::test_server_options();
+  options.entry_points[0].idle_timeout = 2s;
+  options.entry_points[0].read_timeout = 300ms;
+  Proxy proxy(options);
+  proxy.publish(simple(service_of({{&a, 1}})));
+  using clock = std::chrono::steady_clock;
+
+  // Between requests the idle timeout applies, not the shorter read timeout.
+  Client idle(proxy.port());
+  CHECK(idle.request(proxy::test::get("/")).body() == "A");
+  std::this_thread::sleep_for(600ms);
+  CHECK(idle.request(proxy::test::get("/")).body() == "A");
+  auto start = clock::now();
+  CHECK(idle.closed());
+  CHECK(clock::now() - start >= 1800ms);
+
+  // A request that has begun must arrive whole within the read timeout.
+  Client stalled(proxy.port());
+  CHECK(stalled.request(proxy::test::get("/")).body() == "A");
+  stalled.write_raw("GET / HTTP/1.1\r\nHost: app\r\n");
+  start = clock::now();
+  CHECK(stalled.closed());
+  CHECK(clock::now() - start >= 250ms);
+  CHECK(clock::now() - start < 1500ms);
+}
