@@ -4,6 +4,7 @@
 #include <boost/beast/http/rfc7230.hpp>
 
 #include <array>
+#include <iterator>
 #include <string>
 
 namespace berth::proxy {
@@ -24,6 +25,34 @@ bool has_token(const http::fields& fields, field name, std::string_view token) {
     }
   }
   return false;
+}
+
+/// The fields hop-by-hop by definition (RFC 9110 7.6.1), not counting those Connection names.
+bool hop_by_hop(field name) {
+  switch (name) {
+    case field::connection:
+    case field::keep_alive:
+    case field::proxy_connection:
+    case field::proxy_authenticate:
+    case field::proxy_authorization:
+    case field::te:
+    case field::trailer:
+    case field::transfer_encoding:
+    case field::upgrade:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// The position of `name` in forwarded_fields, or forwarded_fields.size().
+std::size_t forwarded_index(const http::fields::value_type& f) {
+  if (f.name() != field::unknown) return forwarded_fields.size();
+  const auto name = f.name_string();
+  for (std::size_t i = 0; i < forwarded_fields.size(); ++i) {
+    if (beast::iequals(name, forwarded_fields[i])) return i;
+  }
+  return forwarded_fields.size();
 }
 
 std::string_view port_of_host(std::string_view host) {
@@ -100,11 +129,11 @@ void strip_hop_by_hop(http::fields& fields, bool keep_upgrade) {
       fields.erase(token);
     }
   }
-  for (field f : {field::connection, field::keep_alive, field::proxy_connection,
-                  field::proxy_authenticate, field::proxy_authorization, field::te, field::trailer,
-                  field::transfer_encoding, field::upgrade}) {
-    if (keep_upgrade && (f == field::connection || f == field::upgrade)) continue;
-    fields.erase(f);
+  // One walk over the fields rather than a lookup for each name.
+  for (auto it = fields.begin(); it != fields.end();) {
+    const field name = it->name();
+    const bool kept = keep_upgrade && (name == field::connection || name == field::upgrade);
+    it = hop_by_hop(name) && !kept ? fields.erase(it) : std::next(it);
   }
   if (keep_upgrade) fields.set(field::connection, "Upgrade");
 }
@@ -133,38 +162,53 @@ void prepare_upstream_request(http::request_header<>& request, const ForwardCont
   }
   request.version(11);
   strip_hop_by_hop(request, context.websocket);
-  // A 100-continue exchange is answered by the proxy itself.
-  request.erase(field::expect);
 
-  if (!context.trust_forwarded) {
-    for (auto name : forwarded_fields) request.erase(name);
-  }
+  // One walk: Expect goes (a 100-continue exchange is answered by the proxy itself), so do the
+  // X-Forwarded-* family from untrusted clients; a trusted client's X-Forwarded-For is extended
+  // and its X-Forwarded-Server replaced, the others it sent are kept.
+  enum : std::size_t { xff, xf_proto, xf_host, xf_port, xf_server, x_real_ip };
+  std::array<bool, forwarded_fields.size()> sent{};
   std::string forwarded_for;
-  for (auto it = request.find("X-Forwarded-For");
-       it != request.end() && beast::iequals(it->name_string(), "X-Forwarded-For"); ++it) {
-    if (!forwarded_for.empty()) forwarded_for += ", ";
-    forwarded_for.append(it->value());
+  for (auto it = request.begin(); it != request.end();) {
+    if (it->name() == field::expect) {
+      it = request.erase(it);
+      continue;
+    }
+    const std::size_t index = forwarded_index(*it);
+    if (index == forwarded_fields.size()) {
+      ++it;
+      continue;
+    }
+    if (context.trust_forwarded && index == xff) {
+      if (!forwarded_for.empty()) forwarded_for += ", ";
+      forwarded_for.append(it->value());
+    }
+    if (!context.trust_forwarded || index == xff || index == xf_server) {
+      it = request.erase(it);
+      continue;
+    }
+    sent[index] = true;
+    ++it;
   }
   if (!forwarded_for.empty()) forwarded_for += ", ";
   forwarded_for.append(context.client_ip);
-  request.set("X-Forwarded-For", forwarded_for);
-
-  if (request.find("X-Forwarded-Proto") == request.end()) {
-    std::string_view proto =
+  request.insert(forwarded_fields[xff], forwarded_for);
+  if (!sent[xf_proto]) {
+    std::string_view scheme =
         context.websocket ? (context.tls ? "wss" : "ws") : (context.tls ? "https" : "http");
-    request.set("X-Forwarded-Proto", proto);
+    request.insert(forwarded_fields[xf_proto], scheme);
   }
-  if (request.find("X-Forwarded-Host") == request.end() && !context.host.empty()) {
-    request.set("X-Forwarded-Host", context.host);
+  if (!sent[xf_host] && !context.host.empty())
+    request.insert(forwarded_fields[xf_host], context.host);
+  if (!sent[xf_port]) {
+    std::string_view value = port_of_host(context.host);
+    if (value.empty()) value = context.tls ? "443" : "80";
+    request.insert(forwarded_fields[xf_port], value);
   }
-  if (request.find("X-Forwarded-Port") == request.end()) {
-    std::string_view port = port_of_host(context.host);
-    if (port.empty()) port = context.tls ? "443" : "80";
-    request.set("X-Forwarded-Port", port);
+  if (!context.server_name.empty()) {
+    request.insert(forwarded_fields[xf_server], context.server_name);
   }
-  if (!context.server_name.empty()) request.set("X-Forwarded-Server", context.server_name);
-  if (request.find("X-Real-Ip") == request.end()) request.set("X-Real-Ip", context.client_ip);
-
+  if (!sent[x_real_ip]) request.insert(forwarded_fields[x_real_ip], context.client_ip);
   if (context.pass_host_header) {
     request.set(field::host, context.host);
   } else {

@@ -941,7 +941,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void write_response_piece(std::size_t n) {
     const bool head = !std::exchange(response_head_sent_, true);
     expire(client_, options_.write_timeout);
-    write_piece(client_, head, {buffer().bytes.data(), n}, res_parser_->is_done(), response_chunked_,
+    write_piece(client_, head, {buffer().bytes.data(), n}, res_parser_->is_done(),
+                response_chunked_,
                 beast::bind_front_handler(&Session::on_response_body_written, shared_from_this()));
   }
 
@@ -952,8 +953,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void finish_exchange() {
-    if (upstream_keep_alive_ && res_parser_->is_done() && request_sent_ &&
-        !worker_.draining()) {
+    if (upstream_keep_alive_ && res_parser_->is_done() && request_sent_ && !worker_.draining()) {
       worker_.pool().put(std::move(upstream_));
     }
     close_upstream();
@@ -1158,7 +1158,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& from = to_upstream ? client_ : upstream_->stream;
     auto& chunk = to_upstream ? buffer() : *tunnel_buffer_;
     from.async_read_some(net::buffer(chunk.bytes), [self = shared_from_this(), to_upstream](
-                                                 beast::error_code ec, std::size_t n) {
+                                                       beast::error_code ec, std::size_t n) {
       self->on_pump_read(to_upstream, ec, n);
     });
   }

@@ -59,7 +59,7 @@ class Stream {
       tls->async_read_some(buffers, std::forward<ReadHandler>(handler));
     } else {
       std::get_if<TcpStream>(&stream_)->async_read_some(buffers,
-                                                                std::forward<ReadHandler>(handler));
+                                                        std::forward<ReadHandler>(handler));
     }
   }
 
@@ -68,8 +68,8 @@ class Stream {
     if (auto* tls = std::get_if<TlsStream>(&stream_)) {
       tls->async_write_some(buffers, std::forward<WriteHandler>(handler));
     } else {
-      std::get_if<TcpStream>(&stream_)->async_write_some(
-          buffers, std::forward<WriteHandler>(handler));
+      std::get_if<TcpStream>(&stream_)->async_write_some(buffers,
+                                                         std::forward<WriteHandler>(handler));
     }
   }
 

@@ -24,7 +24,9 @@ void append_head(const http::response_header<>& header, std::string& out);
 class ChunkSizeLine {
  public:
   explicit ChunkSizeLine(std::size_t size) noexcept;
-  std::string_view view() const noexcept { return {digits_.data() + start_, digits_.size() - start_}; }
+  std::string_view view() const noexcept {
+    return {digits_.data() + start_, digits_.size() - start_};
+  }
 
  private:
   std::array<char, 2 * sizeof(std::size_t) + 2> digits_{};

@@ -644,8 +644,9 @@ TEST_CASE("Expect: 100-continue is answered by the proxy before the body is rela
   CHECK(seen.find(http::field::expect) == seen.end());
 }
 
-TEST_CASE("an idle keep-alive connection closes at the idle timeout, a stalled request at the read "
-          "timeout") {
+TEST_CASE(
+    "an idle keep-alive connection closes at the idle timeout, a stalled request at the read "
+    "timeout") {
   Backend a("A");
   auto options = proxy::test::test_server_options();
   options.entry_points[0].idle_timeout = 2s;

@@ -34,7 +34,10 @@ TEST_CASE("a request head is written as Beast writes it") {
            "/api/v1?x=1&y=%20",
            11,
            {{"Host", "app.example"}, {"X-Forwarded-For", "10.0.0.1, 10.0.0.2"}, {"x-custom", ""}}},
-      Case{http::verb::options, "*", 10, {{"Host", "h"}, {"Accept", "*/*"}, {"Accept", "text/html"}}},
+      Case{http::verb::options,
+           "*",
+           10,
+           {{"Host", "h"}, {"Accept", "*/*"}, {"Accept", "text/html"}}},
       Case{http::verb::connect, "app.example:443", 11, {{"Host", "app.example:443"}}});
   http::request_header<> header;
   header.method(c.method);
