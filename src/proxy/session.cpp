@@ -980,7 +980,7 @@ class Session : public std::enable_shared_from_this<Session> {
     snapshot_.reset();
     pick_ = {};
     resolver_.reset();
-    if (!tunnel_buffer_) release_buffers();
+    if (!tunneling_) release_buffers();
   }
 
   /// Traefik v3's open_connections: client connections per entry point.
@@ -1133,7 +1133,7 @@ class Session : public std::enable_shared_from_this<Session> {
     end_request();
     client_.expires_never();
     upstream_->stream.expires_never();
-    tunnel_buffer_ = worker_.acquire_buffer();
+    tunneling_ = true;
     open_directions_ = 2;
     pump(true);
     pump(false);
@@ -1155,12 +1155,39 @@ class Session : public std::enable_shared_from_this<Session> {
             self->pump(to_upstream);
           });
     }
+    // What arrived behind the handshake is passed on: its read buffer is not needed any more.
+    if (to_upstream) {
+      worker_.release_read_buffer(std::move(client_buffer_));
+    } else {
+      upstream_->buffer.shrink_to_fit();
+    }
     auto& from = to_upstream ? client_ : upstream_->stream;
-    auto& chunk = to_upstream ? buffer() : *tunnel_buffer_;
-    from.async_read_some(net::buffer(chunk.bytes), [self = shared_from_this(), to_upstream](
-                                                       beast::error_code ec, std::size_t n) {
-      self->on_pump_read(to_upstream, ec, n);
-    });
+    if (from.is_tls()) return read_tunnel(to_upstream);
+    // A plain side is waited on without a buffer, so a quiet WebSocket holds none.
+    from.socket().async_wait(net::socket_base::wait_read,
+                             [self = shared_from_this(), to_upstream](beast::error_code ec) {
+                               if (self->tunnel_closed_) return;
+                               if (to_upstream && self->tls_tunnel_ending_)
+                                 return self->end_tls_tunnel();
+                               if (ec) return self->close_tunnel();
+                               self->read_tunnel(to_upstream);
+                             });
+  }
+
+  void read_tunnel(bool to_upstream) {
+    auto& from = to_upstream ? client_ : upstream_->stream;
+    from.async_read_some(
+        net::buffer(tunnel_chunk(to_upstream).bytes),
+        [self = shared_from_this(), to_upstream](beast::error_code ec, std::size_t n) {
+          self->on_pump_read(to_upstream, ec, n);
+        });
+  }
+
+  /// The buffer one tunnel direction relays through, from the worker's pool while in use.
+  RelayBuffer& tunnel_chunk(bool to_upstream) {
+    auto& chunk = to_upstream ? buffer_ : tunnel_buffer_;
+    if (!chunk) chunk = worker_.acquire_buffer();
+    return *chunk;
   }
 
   void on_pump_read(bool to_upstream, beast::error_code ec, std::size_t n) {
@@ -1183,11 +1210,15 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (ec) return close_tunnel();
-    auto& chunk = to_upstream ? buffer() : *tunnel_buffer_;
     net::async_write(
-        to, net::buffer(chunk.bytes.data(), n),
+        to, net::buffer(tunnel_chunk(to_upstream).bytes.data(), n),
         [self = shared_from_this(), to_upstream](beast::error_code error, std::size_t) {
           if (error) return self->close_tunnel();
+          auto& from = to_upstream ? self->client_ : self->upstream_->stream;
+          if (!from.is_tls()) {
+            self->worker_.release_buffer(
+                std::move(to_upstream ? self->buffer_ : self->tunnel_buffer_));
+          }
           self->pump(to_upstream);
         });
   }
@@ -1339,6 +1370,7 @@ class Session : public std::enable_shared_from_this<Session> {
   RequestObserver observer_;
   std::size_t requests_ = 0;
   int open_directions_ = 0;
+  bool tunneling_ = false;
   bool idle_ = false;
   bool keep_alive_ = false;
   bool http10_ = false;
