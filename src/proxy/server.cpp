@@ -91,7 +91,7 @@ std::string host_name() {
 // -----------------------------------------------------------------------------------------------
 // UpstreamPool
 
-std::shared_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key) {
+std::shared_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key, bool probe) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
@@ -101,7 +101,11 @@ std::shared_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key) {
     connection->idle = false;
     connection->idle_timer.cancel();
     if (!connection->stream.socket().is_open()) continue;
-    if (!readable(connection->stream.socket())) return connection;
+    // A connection idle for a while is checked anyway: that is when servers close them.
+    constexpr auto recently = std::chrono::seconds{1};
+    const bool check =
+        probe || std::chrono::steady_clock::now() - connection->idle_since >= recently;
+    if (!check || !readable(connection->stream.socket())) return connection;
     beast::error_code ignored;
     connection->stream.socket().close(ignored);
   }
@@ -123,6 +127,7 @@ void UpstreamPool::put(std::shared_ptr<UpstreamConnection> connection) {
     list.erase(list.begin());
   }
   connection->idle = true;
+  connection->idle_since = std::chrono::steady_clock::now();
   if (options_.idle_conn_timeout.count() > 0) {
     connection->idle_timer.expires_after(options_.idle_conn_timeout);
     connection->idle_timer.async_wait(

@@ -613,7 +613,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Upstream connection
 
   void connect_upstream() {
-    if (auto connection = worker_.pool().take(pick_.server->pool_key)) {
+    // A request that may be retried finds out by retrying that the server closed the connection
+    // while it was idle; only the others pay for a check beforehand.
+    if (auto connection = worker_.pool().take(pick_.server->pool_key, !retry_allowed_)) {
       upstream_ = std::move(connection);
       return send_request_header();
     }

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -35,6 +36,7 @@ struct UpstreamConnection {
   beast::flat_buffer buffer;  ///< bytes read past the last response stay with the connection
   net::steady_timer idle_timer;
   std::string key;
+  std::chrono::steady_clock::time_point idle_since;
   bool idle = false;
 };
 
@@ -43,8 +45,10 @@ class UpstreamPool {
  public:
   explicit UpstreamPool(const TransportOptions& options) : options_(options) {}
 
-  /// The most recently used idle connection for `key`, or null.
-  std::shared_ptr<UpstreamConnection> take(const std::string& key);
+  /// The most recently used idle connection for `key`, or null. One the server has closed (or
+  /// sent unsolicited bytes on) is dropped for the next: checked, at a system call each, when
+  /// `probe` or when it was idle for a while.
+  std::shared_ptr<UpstreamConnection> take(const std::string& key, bool probe);
   /// Parks a connection whose last exchange ended cleanly.
   void put(std::shared_ptr<UpstreamConnection> connection);
   void clear();

@@ -673,3 +673,53 @@ TEST_CASE(
   CHECK(clock::now() - start >= 250ms);
   CHECK(clock::now() - start < 1500ms);
 }
+
+TEST_CASE("a pooled connection the server closed while idle carries no request") {
+  // Each connection answers one request with keep-alive, then the server closes it while idle.
+  net::io_context ioc;
+  tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
+  std::atomic<int> connections{0};
+  std::thread server([&] {
+    for (int i = 0; i < 3; ++i) {
+      tcp::socket socket(ioc);
+      beast::error_code ec;
+      acceptor.accept(socket, ec);
+      if (ec) return;
+      ++connections;
+      beast::flat_buffer buffer;
+      http::request<http::string_body> request;
+      http::read(socket, buffer, request, ec);
+      if (ec) continue;
+      http::response<http::string_body> response{http::status::ok, 11};
+      response.body() = "ok";
+      response.prepare_payload();
+      http::write(socket, response, ec);
+      std::this_thread::sleep_for(50ms);
+      socket.close(ec);
+    }
+  });
+  config::Configuration conf;
+  conf.http.services["svc@test"] = runtime::test::load_balancer(
+      {{"http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()), 1}});
+  conf.http.routers["app@test"] = router("Host(`app`)", "svc");
+  auto options = proxy::test::test_server_options();
+  options.workers = 1;
+  Proxy proxy(options);
+  proxy.publish(conf);
+
+  Client client(proxy.port());
+  CHECK(client.request(proxy::test::get("/")).result() == http::status::ok);
+  std::this_thread::sleep_for(300ms);
+  // Not retried if it failed, so it must not be sent on the closed connection.
+  Request post{http::verb::post, "/", 11};
+  post.set(http::field::host, "app");
+  post.body() = "x";
+  post.prepare_payload();
+  CHECK(client.request(post).result() == http::status::ok);
+  std::this_thread::sleep_for(300ms);
+  // A GET may be, and is: on the closed connection, then on a fresh one.
+  CHECK(client.request(proxy::test::get("/")).result() == http::status::ok);
+  CHECK(connections == 3);
+  acceptor.close();
+  server.join();
+}
