@@ -403,20 +403,27 @@ struct Provider::Impl {
   }
 
   void handle_events(const std::vector<Event>& batch) {
+    bool draining = false;  // a container began draining
     bool urgent = false;
     std::vector<std::string> ids;
     for (const auto& event : batch) {
       const std::string id = event.container_id();
       if (id.empty() || !relevant_action(event.action)) continue;
-      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+      const bool kill_or_stop =
+          event.type == "container" && (event.action == "kill" || event.action == "stop");
+      // The daemon answers the inspect of a stopping container only once it has stopped, and
+      // events taken meanwhile wait behind it. A kill or stop brings none: draining needs no
+      // inspect, and the die that follows brings one, answered at once.
+      if (!kill_or_stop && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
       const auto it = containers.find(id);
       if (it == containers.end()) continue;
       Entry& entry = it->second;
       if (event.type != "container") continue;
-      if (event.action == "kill" || event.action == "stop") {
+      if (kill_or_stop) {
         if (!entry.info.draining && entry.info.state == "running") {
           entry.info.draining = true;
           entry.start_seen = false;
+          draining = true;
           // No request may go to a container berth has seen stopping: publish before any inspect
           // (also when a pending rebuild may have routed it meanwhile).
           if (routed.contains(id) || dirty) urgent = true;
@@ -445,7 +452,8 @@ struct Provider::Impl {
       }
     }
     for (const auto& id : dependents) reinspect(id);
-    if (!ids.empty()) changed(false);
+    // A container no route used drains without hurry, but the published state still shows it.
+    if (!ids.empty() || (draining && !urgent)) changed(false);
   }
 
   /// Leading-edge throttle: the first change is built at once, later ones within the window are

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "berth/docker/client.hpp"
 #include "berth/docker/provider.hpp"
@@ -370,6 +371,42 @@ TEST_CASE("draining ends when the container runs again after a start", "[provide
   const auto update = h.wait([&](const Update& u) { return routed(u, id); });
   REQUIRE(update);
   CHECK_FALSE(find(update, id)->draining);
+}
+
+TEST_CASE("a kill is published at once while another stopping container is slow to inspect",
+          "[provider]") {
+  Harness h;
+  const auto slow = container_id(21);
+  const auto next = container_id(22);
+  h.daemon.put_container(FakeDaemon::make_container(slow, "slow", {}, "172.18.0.2"));
+  h.daemon.put_container(FakeDaemon::make_container(next, "next", {}, "172.18.0.3"));
+  h.start();
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, slow) && routed(u, next); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+
+  // The daemon answers the inspect of a stopping container only once it has stopped.
+  h.daemon.set_inspect_delay(slow, 1500ms);
+  h.daemon.push_event(FakeDaemon::container_event("kill", slow, {{"signal", "15"}}));
+  REQUIRE(h.wait([&](const Update& u) { return find(u, slow)->draining; }));
+  std::this_thread::sleep_for(100ms);
+  const auto pushed = std::chrono::steady_clock::now();
+  h.daemon.push_event(FakeDaemon::container_event("kill", next, {{"signal", "15"}}));
+  const auto update = h.wait([&](const Update& u) { return find(u, next)->draining; });
+  const auto latency = std::chrono::steady_clock::now() - pushed;
+  REQUIRE(update);
+  CHECK(latency < 700ms);
+  // Both still run and drain until their die.
+  CHECK(find(update, slow)->state == "running");
+  CHECK(find(update, next)->state == "running");
+  CHECK_FALSE(routed(update, slow));
+  CHECK_FALSE(routed(update, next));
+
+  // The die brings the inspect, answered once the container has stopped.
+  h.daemon.modify_container(slow, [](json& c) { c["State"]["Status"] = "exited"; });
+  h.daemon.push_event(FakeDaemon::container_event("die", slow));
+  const auto stopped = h.wait([&](const Update& u) { return find(u, slow)->state == "exited"; });
+  REQUIRE(stopped);
+  CHECK(find(stopped, slow)->draining);
 }
 
 TEST_CASE("a burst of events is coalesced and the first change is applied at once", "[provider]") {
