@@ -55,8 +55,8 @@ bool same_network(const labels::ContainerNetwork& a, const labels::ContainerNetw
 
 bool same_container(const labels::ContainerInfo& a, const labels::ContainerInfo& b) {
   return a.id == b.id && a.name == b.name && a.labels == b.labels && a.state == b.state &&
-         a.health == b.health && a.network_mode == b.network_mode && a.ports == b.ports &&
-         a.draining == b.draining &&
+         a.health == b.health && a.network_mode == b.network_mode &&
+         a.stop_signal == b.stop_signal && a.ports == b.ports && a.draining == b.draining &&
          std::equal(a.networks.begin(), a.networks.end(), b.networks.begin(), b.networks.end(),
                     [](const auto& x, const auto& y) {
                       return x.first == y.first && same_network(x.second, y.second);
@@ -110,6 +110,16 @@ bool relevant_action(std::string_view action) {
       "create", "start",   "restart", "die",     "stop",       "kill", "destroy",
       "pause",  "unpause", "rename",  "connect", "disconnect", "oom",  "update"};
   return actions.contains(action) || action.starts_with("health_status");
+}
+
+/// Whether a kill event stops the container: SIGKILL or its stop signal do; others (SIGHUP for a
+/// reload, ...) leave it running. A kill that names no signal berth can read stops it, as berth
+/// cannot tell otherwise and a stopping container must get no requests.
+bool kill_stops(const Event& event, const labels::ContainerInfo& info) {
+  const auto it = event.attributes.find("signal");
+  if (it == event.attributes.end()) return true;
+  const auto signal = parse_signal(it->second);
+  return !signal || *signal == 9 || info.stop_signal == 0 || *signal == info.stop_signal;
 }
 
 }  // namespace
@@ -420,7 +430,8 @@ struct Provider::Impl {
       Entry& entry = it->second;
       if (event.type != "container") continue;
       if (kill_or_stop) {
-        if (!entry.info.draining && entry.info.state == "running") {
+        const bool stops = event.action == "stop" || kill_stops(event, entry.info);
+        if (stops && !entry.info.draining && entry.info.state == "running") {
           entry.info.draining = true;
           entry.start_seen = false;
           draining = true;
