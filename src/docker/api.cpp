@@ -5,9 +5,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <tuple>
+#include <utility>
 
 namespace berth::docker {
 
@@ -57,7 +59,58 @@ std::optional<labels::ContainerPort> parse_port_key(std::string_view key) {
   return port;
 }
 
+/// Linux numbering, as Docker's own table on Linux.
+constexpr std::pair<std::string_view, int> signal_names[] = {
+    {"HUP", 1},   {"INT", 2},   {"QUIT", 3},  {"ILL", 4},     {"TRAP", 5},    {"ABRT", 6},
+    {"IOT", 6},   {"BUS", 7},   {"FPE", 8},   {"KILL", 9},    {"USR1", 10},   {"SEGV", 11},
+    {"USR2", 12}, {"PIPE", 13}, {"ALRM", 14}, {"TERM", 15},   {"STKFLT", 16}, {"CHLD", 17},
+    {"CLD", 17},  {"CONT", 18}, {"STOP", 19}, {"TSTP", 20},   {"TTIN", 21},   {"TTOU", 22},
+    {"URG", 23},  {"XCPU", 24}, {"XFSZ", 25}, {"VTALRM", 26}, {"PROF", 27},   {"WINCH", 28},
+    {"IO", 29},   {"POLL", 29}, {"PWR", 30},  {"SYS", 31},    {"UNUSED", 31},
+};
+constexpr int signal_rtmin = 34;
+constexpr int signal_rtmax = 64;
+
+/// The whole of `text` as a non-negative decimal number.
+std::optional<int> whole_number(std::string_view text) {
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < 0) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+/// RTMIN, RTMIN+n, RTMAX, RTMAX-n (systemd images stop with SIGRTMIN+3).
+std::optional<int> realtime_signal(std::string_view name) {
+  const bool from_min = name.starts_with("RTMIN");
+  if (!from_min && !name.starts_with("RTMAX")) return std::nullopt;
+  const int base = from_min ? signal_rtmin : signal_rtmax;
+  name.remove_prefix(5);
+  if (name.empty()) return base;
+  const auto offset =
+      name.front() == (from_min ? '+' : '-') ? whole_number(name.substr(1)) : std::nullopt;
+  if (!offset || *offset > signal_rtmax - signal_rtmin) return std::nullopt;
+  return from_min ? base + *offset : base - *offset;
+}
+
 }  // namespace
+
+std::optional<int> parse_signal(std::string_view text) {
+  if (const auto number = whole_number(text)) {
+    if (*number >= 1 && *number <= signal_rtmax) return number;
+    return std::nullopt;
+  }
+  std::string name(text);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::string_view bare = name;
+  if (bare.starts_with("SIG")) bare.remove_prefix(3);
+  for (const auto& [known, number] : signal_names) {
+    if (bare == known) return number;
+  }
+  return realtime_signal(bare);
+}
 
 std::string ApiVersion::to_string() const {
   return fmt::format("{}.{}", major, minor);
@@ -125,6 +178,12 @@ Result<labels::ContainerInfo> parse_inspect(std::string_view body) {
   const json& config = object_at(object, "Config");
   for (const auto& [key, value] : object_at(config, "Labels").items()) {
     if (value.is_string()) info.labels.emplace(key, value.get<std::string>());
+  }
+  // Docker stops with SIGTERM unless told otherwise. A signal berth cannot name is 0, which makes
+  // every kill drain the container: a stopping container that still gets requests fails them, while
+  // one drained by a mere reload signal only waits, out of routing, for its next start.
+  if (const std::string stop_signal = string_at(config, "StopSignal"); !stop_signal.empty()) {
+    info.stop_signal = parse_signal(stop_signal).value_or(0);
   }
   const json& state = object_at(object, "State");
   info.state = string_at(state, "Status");

@@ -55,8 +55,8 @@ bool same_network(const labels::ContainerNetwork& a, const labels::ContainerNetw
 
 bool same_container(const labels::ContainerInfo& a, const labels::ContainerInfo& b) {
   return a.id == b.id && a.name == b.name && a.labels == b.labels && a.state == b.state &&
-         a.health == b.health && a.network_mode == b.network_mode && a.ports == b.ports &&
-         a.draining == b.draining &&
+         a.health == b.health && a.network_mode == b.network_mode &&
+         a.stop_signal == b.stop_signal && a.ports == b.ports && a.draining == b.draining &&
          std::equal(a.networks.begin(), a.networks.end(), b.networks.begin(), b.networks.end(),
                     [](const auto& x, const auto& y) {
                       return x.first == y.first && same_network(x.second, y.second);
@@ -110,6 +110,16 @@ bool relevant_action(std::string_view action) {
       "create", "start",   "restart", "die",     "stop",       "kill", "destroy",
       "pause",  "unpause", "rename",  "connect", "disconnect", "oom",  "update"};
   return actions.contains(action) || action.starts_with("health_status");
+}
+
+/// Whether a kill event stops the container: SIGKILL or its stop signal do; others (SIGHUP for a
+/// reload, ...) leave it running. A kill that names no signal berth can read stops it, as berth
+/// cannot tell otherwise and a stopping container must get no requests.
+bool kill_stops(const Event& event, const labels::ContainerInfo& info) {
+  const auto it = event.attributes.find("signal");
+  if (it == event.attributes.end()) return true;
+  const auto signal = parse_signal(it->second);
+  return !signal || *signal == 9 || info.stop_signal == 0 || *signal == info.stop_signal;
 }
 
 }  // namespace
@@ -403,20 +413,28 @@ struct Provider::Impl {
   }
 
   void handle_events(const std::vector<Event>& batch) {
+    bool draining = false;  // a container began draining
     bool urgent = false;
     std::vector<std::string> ids;
     for (const auto& event : batch) {
       const std::string id = event.container_id();
       if (id.empty() || !relevant_action(event.action)) continue;
-      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+      const bool kill_or_stop =
+          event.type == "container" && (event.action == "kill" || event.action == "stop");
+      // The daemon answers the inspect of a stopping container only once it has stopped, and
+      // events taken meanwhile wait behind it. A kill or stop brings none: draining needs no
+      // inspect, and the die that follows brings one, answered at once.
+      if (!kill_or_stop && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
       const auto it = containers.find(id);
       if (it == containers.end()) continue;
       Entry& entry = it->second;
       if (event.type != "container") continue;
-      if (event.action == "kill" || event.action == "stop") {
-        if (!entry.info.draining && entry.info.state == "running") {
+      if (kill_or_stop) {
+        const bool stops = event.action == "stop" || kill_stops(event, entry.info);
+        if (stops && !entry.info.draining && entry.info.state == "running") {
           entry.info.draining = true;
           entry.start_seen = false;
+          draining = true;
           // No request may go to a container berth has seen stopping: publish before any inspect
           // (also when a pending rebuild may have routed it meanwhile).
           if (routed.contains(id) || dirty) urgent = true;
@@ -445,7 +463,8 @@ struct Provider::Impl {
       }
     }
     for (const auto& id : dependents) reinspect(id);
-    if (!ids.empty()) changed(false);
+    // A container no route used drains without hurry, but the published state still shows it.
+    if (!ids.empty() || (draining && !urgent)) changed(false);
   }
 
   /// Leading-edge throttle: the first change is built at once, later ones within the window are

@@ -87,6 +87,12 @@ struct Answer {
   std::string body;
 };
 
+/// An answer made once `delay` has passed, without holding up other connections.
+struct DeferredAnswer {
+  std::chrono::milliseconds delay;
+  std::function<Answer()> make;
+};
+
 struct StreamRequest {
   std::optional<std::int64_t> since;
   std::vector<std::string> types;
@@ -115,7 +121,8 @@ struct FakeDaemon::Impl {
   std::string ping_version;
   bool version_check = true;
   std::map<std::string, json> containers;
-  std::vector<std::pair<std::uint64_t, json>> history;  // (sequence, event)
+  std::map<std::string, std::chrono::milliseconds> inspect_delays;  // by container ID
+  std::vector<std::pair<std::uint64_t, json>> history;              // (sequence, event)
   std::uint64_t sequence = 0;
   std::vector<RecordedRequest> requests;
   std::function<void()> list_hook;
@@ -135,13 +142,16 @@ struct FakeDaemon::Impl {
   void close_sessions();
   void deliver(std::uint64_t seq, const json& event);
 
-  std::variant<Answer, StreamRequest> route(const std::string& method, const std::string& target);
+  std::variant<Answer, DeferredAnswer, StreamRequest> route(const std::string& method,
+                                                            const std::string& target);
   std::optional<json> find_container(const std::string& ref) const;
+  Answer inspect_answer(const std::string& ref) const;
 };
 
 struct Session : std::enable_shared_from_this<Session> {
   FakeDaemon::Impl& daemon;
   local::socket socket;
+  net::steady_timer timer{socket.get_executor()};
   beast::flat_buffer buffer;
   http::request<http::string_body> request;
   std::deque<std::string> outbox;
@@ -167,7 +177,17 @@ struct Session : std::enable_shared_from_this<Session> {
     keep_alive = request.keep_alive();
     auto routed = daemon.route(std::string(request.method_string()), std::string(request.target()));
     if (auto* answer = std::get_if<Answer>(&routed)) return respond(*answer);
+    if (auto* deferred = std::get_if<DeferredAnswer>(&routed)) return respond_later(*deferred);
     start_stream(std::get<StreamRequest>(routed));
+  }
+
+  void respond_later(DeferredAnswer deferred) {
+    timer.expires_after(deferred.delay);
+    timer.async_wait(
+        [self = shared_from_this(), make = std::move(deferred.make)](beast::error_code ec) {
+          if (ec || self->closed) return;
+          self->respond(make());
+        });
   }
 
   void respond(const Answer& answer) {
@@ -264,6 +284,7 @@ struct Session : std::enable_shared_from_this<Session> {
   void close() {
     if (closed) return;
     closed = true;
+    timer.cancel();
     beast::error_code ignored;
     socket.shutdown(local::socket::shutdown_both, ignored);
     socket.close(ignored);
@@ -315,8 +336,13 @@ std::optional<json> FakeDaemon::Impl::find_container(const std::string& ref) con
   return std::nullopt;
 }
 
-std::variant<Answer, StreamRequest> FakeDaemon::Impl::route(const std::string& method,
-                                                            const std::string& target) {
+Answer FakeDaemon::Impl::inspect_answer(const std::string& ref) const {
+  if (auto container = find_container(ref)) return Answer{http::status::ok, container->dump()};
+  return Answer{http::status::not_found, json{{"message", "No such container: " + ref}}.dump()};
+}
+
+std::variant<Answer, DeferredAnswer, StreamRequest> FakeDaemon::Impl::route(
+    const std::string& method, const std::string& target) {
   std::function<void()> hook;
   std::unique_lock lock(mutex);
   requests.push_back({method, target});
@@ -379,8 +405,15 @@ std::variant<Answer, StreamRequest> FakeDaemon::Impl::route(const std::string& m
   }
   if (resource.starts_with("/containers/") && resource.ends_with("/json")) {
     const std::string ref = percent_decode(resource.substr(12, resource.size() - 12 - 5));
-    if (auto container = find_container(ref)) return Answer{http::status::ok, container->dump()};
-    return Answer{http::status::not_found, message("No such container: " + ref)};
+    const auto container = find_container(ref);
+    const auto delay =
+        container ? inspect_delays.find(container->value("Id", "")) : inspect_delays.end();
+    if (delay == inspect_delays.end()) return inspect_answer(ref);
+    // Made when the delay ends: the state then, as a daemon answers once a container has stopped.
+    return DeferredAnswer{delay->second, [this, ref] {
+                            const std::lock_guard later(mutex);
+                            return inspect_answer(ref);
+                          }};
   }
   if (resource == "/events") {
     StreamRequest stream;
@@ -459,6 +492,15 @@ void FakeDaemon::remove_container(const std::string& id) {
 void FakeDaemon::modify_container(const std::string& id, const std::function<void(json&)>& edit) {
   const std::lock_guard lock(impl_->mutex);
   edit(impl_->containers.at(id));
+}
+
+void FakeDaemon::set_inspect_delay(const std::string& id, std::chrono::milliseconds delay) {
+  const std::lock_guard lock(impl_->mutex);
+  if (delay == delay.zero()) {
+    impl_->inspect_delays.erase(id);
+  } else {
+    impl_->inspect_delays[id] = delay;
+  }
 }
 
 void FakeDaemon::push_event(json event) {

@@ -42,6 +42,9 @@ class FakeDaemon {
   void put_container(nlohmann::json inspect);
   void remove_container(const std::string& id);
   void modify_container(const std::string& id, const std::function<void(nlohmann::json&)>& edit);
+  /// Answers the inspect of container `id` only after `delay` (zero: at once again), as a daemon
+  /// does for a stopping container; other connections are served meanwhile.
+  void set_inspect_delay(const std::string& id, std::chrono::milliseconds delay);
 
   /// Sends an event to every open /events stream (and keeps it for `since` replays); fills in
   /// time/timeNano when absent.

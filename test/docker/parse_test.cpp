@@ -70,6 +70,68 @@ TEST_CASE("parse_inspect: nulls and absent fields", "[parse]") {
   CHECK(info.ports.empty());
 }
 
+TEST_CASE("parse_signal reads Docker's signal names and numbers", "[parse]") {
+  struct Case {
+    std::string text;
+    std::optional<int> number;
+  };
+  const auto c = GENERATE(values<Case>({
+      {"SIGTERM", 15},
+      {"TERM", 15},
+      {"sigterm", 15},
+      {"SIGQUIT", 3},
+      {"SIGWINCH", 28},
+      {"SIGKILL", 9},
+      {"SIGHUP", 1},
+      {"SIGUSR1", 10},
+      {"SIGUSR2", 12},
+      {"SIGINT", 2},
+      {"SIGPWR", 30},
+      {"SIGIOT", 6},
+      {"SIGRTMIN", 34},
+      {"SIGRTMIN+3", 37},
+      {"RTMAX", 64},
+      {"SIGRTMAX-2", 62},
+      {"15", 15},
+      {"3", 3},
+      {"64", 64},
+      {"", std::nullopt},
+      {"0", std::nullopt},
+      {"65", std::nullopt},
+      {"-1", std::nullopt},
+      {"SIG", std::nullopt},
+      {"SIGFOO", std::nullopt},
+      {"SIGTERM ", std::nullopt},
+      {"SIGRTMIN+31", std::nullopt},
+      {"SIGRTMIN-1", std::nullopt},
+      {"SIGRTMAX+1", std::nullopt},
+      {"SIGRTMIN+", std::nullopt},
+      {"SIGSIGTERM", std::nullopt},
+  }));
+  CAPTURE(c.text);
+  CHECK(parse_signal(c.text) == c.number);
+}
+
+TEST_CASE("parse_inspect reads the stop signal", "[parse]") {
+  struct Case {
+    std::string config;
+    int stop_signal;
+  };
+  const auto c = GENERATE(values<Case>({
+      {R"({})", 15},  // Docker's default
+      {R"({"StopSignal": null})", 15},
+      {R"({"StopSignal": ""})", 15},
+      {R"({"StopSignal": "SIGQUIT"})", 3},
+      {R"({"StopSignal": "SIGWINCH"})", 28},
+      {R"({"StopSignal": "SIGRTMIN+3"})", 37},
+      {R"({"StopSignal": "9"})", 9},
+      {R"({"StopSignal": "SIGFOO"})", 0},  // unknown: every kill drains
+  }));
+  CAPTURE(c.config);
+  const auto info = ok(parse_inspect(R"({"Id": "x", "Config": )" + c.config + "}"));
+  CHECK(info.stop_signal == c.stop_signal);
+}
+
 TEST_CASE("parse_inspect rejects what is not a container", "[parse]") {
   const auto body = GENERATE(as<std::string>{}, "", "not json", "[]", "{}", R"({"Id": 5})");
   CAPTURE(body);

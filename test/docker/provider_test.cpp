@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "berth/docker/client.hpp"
 #include "berth/docker/provider.hpp"
@@ -348,6 +349,82 @@ TEST_CASE("kill publishes draining at once before die", "[provider]") {
   CHECK(latency < timeout);
 }
 
+TEST_CASE("only a kill with the stop signal or SIGKILL drains", "[provider]") {
+  struct Case {
+    std::string stop_signal;  ///< Config.StopSignal; "": absent (SIGTERM)
+    std::string signal;       ///< the kill event's "signal"; "": absent
+    bool drains;
+  };
+  const auto c = GENERATE(values<Case>({
+      {"", "1", false},  // docker kill -s HUP: a reload
+      {"", "10", false},
+      {"", "15", true},
+      {"", "9", true},
+      {"", "", true},  // a kill that names no signal
+      {"SIGQUIT", "3", true},
+      {"SIGQUIT", "15", false},
+      {"SIGQUIT", "9", true},
+      {"SIGWINCH", "28", true},
+      {"SIGWINCH", "1", false},
+      {"SIGFOO", "1", true},  // a stop signal berth cannot name
+  }));
+  CAPTURE(c.stop_signal, c.signal);
+  Harness h;
+  const auto id = container_id(3);
+  auto container = FakeDaemon::make_container(id, "app");
+  if (!c.stop_signal.empty()) container["Config"]["StopSignal"] = c.stop_signal;
+  h.daemon.put_container(container);
+  h.start();
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+
+  // The container still runs after the kill, as after a reload or before a stop completes.
+  std::map<std::string, std::string> attributes;
+  if (!c.signal.empty()) attributes["signal"] = c.signal;
+  h.daemon.push_event(FakeDaemon::container_event("kill", id, attributes));
+  // A marker change on another container shows the kill has been handled.
+  const auto marker = container_id(6);
+  h.daemon.put_container(FakeDaemon::make_container(marker, "marker", {}, "172.18.0.9"));
+  h.daemon.push_event(FakeDaemon::container_event("start", marker));
+  const auto update = h.wait([&](const Update& u) { return routed(u, marker); });
+  REQUIRE(update);
+  CHECK(find(update, id)->draining == c.drains);
+  CHECK(routed(update, id) == !c.drains);
+  if (!c.drains) {
+    for (const auto& u : h.updates()) CHECK(routed(u, id));
+  }
+}
+
+TEST_CASE("a reload signal leaves the container routed and the stop signal then drains it",
+          "[provider]") {
+  Harness h;
+  const auto id = container_id(3);
+  h.daemon.put_container(FakeDaemon::make_container(id, "app"));
+  h.start();
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+
+  h.daemon.push_event(FakeDaemon::container_event("kill", id, {{"signal", "1"}}));
+  h.daemon.push_event(FakeDaemon::container_event("kill", id, {{"signal", "1"}}));
+  const auto marker = container_id(6);
+  h.daemon.put_container(FakeDaemon::make_container(marker, "marker", {}, "172.18.0.9"));
+  h.daemon.push_event(FakeDaemon::container_event("start", marker));
+  const auto reloaded = h.wait([&](const Update& u) { return routed(u, marker); });
+  REQUIRE(reloaded);
+  CHECK(routed(reloaded, id));
+  CHECK_FALSE(find(reloaded, id)->draining);
+
+  h.daemon.push_event(FakeDaemon::container_event("kill", id, {{"signal", "15"}}));
+  const auto stopping = h.wait([&](const Update& u) { return find(u, id)->draining; });
+  REQUIRE(stopping);
+  CHECK_FALSE(routed(stopping, id));
+  // No update before the stop signal's showed it draining.
+  for (const auto& u : h.updates()) {
+    if (u == stopping) break;
+    CHECK_FALSE(find(u, id)->draining);
+  }
+}
+
 TEST_CASE("draining ends when the container runs again after a start", "[provider]") {
   Harness h;
   const auto id = container_id(3);
@@ -370,6 +447,42 @@ TEST_CASE("draining ends when the container runs again after a start", "[provide
   const auto update = h.wait([&](const Update& u) { return routed(u, id); });
   REQUIRE(update);
   CHECK_FALSE(find(update, id)->draining);
+}
+
+TEST_CASE("a kill is published at once while another stopping container is slow to inspect",
+          "[provider]") {
+  Harness h;
+  const auto slow = container_id(21);
+  const auto next = container_id(22);
+  h.daemon.put_container(FakeDaemon::make_container(slow, "slow", {}, "172.18.0.2"));
+  h.daemon.put_container(FakeDaemon::make_container(next, "next", {}, "172.18.0.3"));
+  h.start();
+  REQUIRE(h.wait([&](const Update& u) { return routed(u, slow) && routed(u, next); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+
+  // The daemon answers the inspect of a stopping container only once it has stopped.
+  h.daemon.set_inspect_delay(slow, 1500ms);
+  h.daemon.push_event(FakeDaemon::container_event("kill", slow, {{"signal", "15"}}));
+  REQUIRE(h.wait([&](const Update& u) { return find(u, slow)->draining; }));
+  std::this_thread::sleep_for(100ms);
+  const auto pushed = std::chrono::steady_clock::now();
+  h.daemon.push_event(FakeDaemon::container_event("kill", next, {{"signal", "15"}}));
+  const auto update = h.wait([&](const Update& u) { return find(u, next)->draining; });
+  const auto latency = std::chrono::steady_clock::now() - pushed;
+  REQUIRE(update);
+  CHECK(latency < 700ms);
+  // Both still run and drain until their die.
+  CHECK(find(update, slow)->state == "running");
+  CHECK(find(update, next)->state == "running");
+  CHECK_FALSE(routed(update, slow));
+  CHECK_FALSE(routed(update, next));
+
+  // The die brings the inspect, answered once the container has stopped.
+  h.daemon.modify_container(slow, [](json& c) { c["State"]["Status"] = "exited"; });
+  h.daemon.push_event(FakeDaemon::container_event("die", slow));
+  const auto stopped = h.wait([&](const Update& u) { return find(u, slow)->state == "exited"; });
+  REQUIRE(stopped);
+  CHECK(find(stopped, slow)->draining);
 }
 
 TEST_CASE("a burst of events is coalesced and the first change is applied at once", "[provider]") {

@@ -73,6 +73,11 @@ struct Event {
 /// Parses one line of the event stream.
 Result<Event> parse_event(std::string_view line);
 
+/// A signal as Docker takes it (for StopSignal and `docker kill -s`) -> its Linux number: a number,
+/// or a name with or without "SIG", in any case ("SIGQUIT", "quit", "RTMIN+3"); nullopt when
+/// unknown.
+std::optional<int> parse_signal(std::string_view text);
+
 /// Parses the body of GET /containers/{id}/json. Fields the daemon may omit or null are optional.
 Result<labels::ContainerInfo> parse_inspect(std::string_view body);
 

@@ -32,10 +32,14 @@ struct ContainerInfo {
   std::map<std::string, ContainerNetwork> networks;  ///< by network name
   /// Exposed ports (NetworkSettings.Ports / Config.ExposedPorts).
   std::vector<ContainerPort> ports;
+  /// Config.StopSignal as a Linux signal number (SIGTERM when absent); 0 when Docker named one
+  /// berth does not know.
+  int stop_signal = 15;
   /// For `network_mode: container:<x>`: the container whose network stack this one shares, when the
   /// provider could inspect it.
   std::vector<ContainerInfo> network_source;
-  /// Set by the provider on `kill`/`stop` until the container is gone: no new requests go there.
+  /// Set by the provider on `stop`, or a `kill` with its stop signal or SIGKILL, until the container
+  /// is gone or runs again after a start: no new requests go there.
   bool draining = false;
 };
 
