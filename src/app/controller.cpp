@@ -65,6 +65,9 @@ void Controller::apply() {
   ++reloads_;
   applied_ = std::chrono::system_clock::now();
 
+  // The API shows the configuration before the log says it is applied, so whoever waits for the
+  // line finds it there.
+  publish_api_state();
   for (const config::Diagnostic& error : build_.errors) {
     log::warn("runtime", "{}: {}", error.name, error.message);
   }
@@ -72,7 +75,6 @@ void Controller::apply() {
             reloads_, assembly_.configuration.http.routers.size(),
             assembly_.configuration.http.services.size(),
             assembly_.configuration.http.middlewares.size());
-  publish_api_state();
 }
 
 void Controller::publish_api_state() {

@@ -158,7 +158,7 @@ class Probe : public std::enable_shared_from_this<Probe> {
  public:
   using Done = std::function<void(bool healthy, const std::string& reason)>;
 
-  Probe(net::io_context& ioc, net::ssl::context& tls_context, bool insecure_skip_verify,
+  Probe(net::io_context& ioc, tls::ClientContext& tls_context, bool insecure_skip_verify,
         const runtime::ActiveCheck& check, Location location, Done done)
       : ioc_(ioc),
         tls_context_(tls_context),
@@ -219,7 +219,7 @@ class Probe : public std::enable_shared_from_this<Probe> {
     if (ec) return fail(ec, "cannot connect to " + location_.authority());
     if (!location_.tls) return send();
     auto plain = std::move(std::get<beast::tcp_stream>(stream_));
-    auto& tls = stream_.emplace<TlsStream>(std::move(plain), tls_context_);
+    auto& tls = stream_.emplace<TlsStream>(std::move(plain), tls_context_.get());
     beast::error_code not_address;
     net::ip::make_address(location_.host, not_address);
     // SNI carries names only, never addresses (SSL_set_tlsext_host_name without the C cast).
@@ -342,7 +342,7 @@ class Probe : public std::enable_shared_from_this<Probe> {
   }
 
   net::io_context& ioc_;
-  net::ssl::context& tls_context_;
+  tls::ClientContext& tls_context_;
   const bool insecure_skip_verify_;
   const runtime::ActiveCheck check_;
   Location location_;
@@ -428,7 +428,8 @@ struct Checker::Impl {
         on_change(std::move(change_callback)),
         options(std::move(checker_options)) {
     std::vector<std::string> errors;
-    tls_context = tls::make_client_context(options.insecure_skip_verify, options.root_cas, errors);
+    tls_context = std::make_unique<tls::ClientContext>(options.insecure_skip_verify,
+                                                       options.root_cas, errors);
     if (!errors.empty()) throw std::invalid_argument(errors.front());
   }
 
@@ -495,7 +496,7 @@ struct Checker::Impl {
   runtime::HealthRegistry& registry;
   OnChange on_change;
   CheckerOptions options;
-  std::shared_ptr<net::ssl::context> tls_context;
+  std::unique_ptr<tls::ClientContext> tls_context;  ///< built by the first https probe
   net::io_context ioc;
   net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
   std::map<std::string, std::shared_ptr<Target>> targets;

@@ -173,10 +173,10 @@ std::size_t UpstreamPool::idle_count() const noexcept {
 // Worker
 
 Worker::Worker(const ServerOptions& options, const std::string& server_name,
-               std::shared_ptr<net::ssl::context> upstream_tls)
+               tls::ClientContext& upstream_tls)
     : options_(options),
       server_name_(server_name),
-      upstream_tls_(std::move(upstream_tls)),
+      upstream_tls_(upstream_tls),
       pool_(options.transport) {
   acceptors_.resize(options.entry_points.size());
   state_.tables.assign(options.entry_points.size(), nullptr);
@@ -290,12 +290,12 @@ void Worker::drain() {
 struct Server::Impl {
   ServerOptions options;
   std::string server_name;
+  std::unique_ptr<tls::ClientContext> upstream_tls;  ///< outlives the workers, which share it
   std::unique_ptr<AccessLog> access_log;  ///< outlives the workers, whose sessions write to it
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::optional<net::executor_work_guard<net::io_context::executor_type>>> guards;
   std::vector<std::thread> threads;
   std::vector<std::uint16_t> ports;
-  std::shared_ptr<net::ssl::context> upstream_tls;
   bool started = false;
   bool stopped = false;
   /// Guards `running` against collect_metrics: while the threads run, only they read their tables.
@@ -309,8 +309,8 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   if (opts.workers == 0) opts.workers = std::max(1U, std::thread::hardware_concurrency());
   impl_->server_name = opts.server_name.empty() ? host_name() : opts.server_name;
   std::vector<std::string> tls_errors;
-  impl_->upstream_tls = tls::make_client_context(opts.transport.insecure_skip_verify,
-                                                 opts.transport.root_cas, tls_errors);
+  impl_->upstream_tls = std::make_unique<tls::ClientContext>(opts.transport.insecure_skip_verify,
+                                                             opts.transport.root_cas, tls_errors);
   if (!tls_errors.empty()) throw std::invalid_argument(tls_errors.front());
   auto tls_store = tls::Store::build({}).store;
   if (opts.access_log) {
@@ -318,7 +318,7 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   }
   for (unsigned i = 0; i < opts.workers; ++i) {
     impl_->workers.push_back(
-        std::make_unique<Worker>(opts, impl_->server_name, impl_->upstream_tls));
+        std::make_unique<Worker>(opts, impl_->server_name, *impl_->upstream_tls));
     impl_->workers.back()->set_tls(tls_store);
     impl_->workers.back()->access_log = impl_->access_log.get();
     impl_->workers.back()->number = i;

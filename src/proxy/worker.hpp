@@ -81,7 +81,7 @@ class Session;
 class Worker {
  public:
   Worker(const ServerOptions& options, const std::string& server_name,
-         std::shared_ptr<net::ssl::context> upstream_tls);
+         tls::ClientContext& upstream_tls);
 
   net::io_context& context() noexcept { return ioc_; }
   const ServerOptions& options() const noexcept { return options_; }
@@ -97,8 +97,9 @@ class Worker {
   const tls::OptionsSelector& options_selector(std::size_t index) const {
     return selectors_[index];
   }
-  /// The client context for https:// servers, shared by all workers.
-  net::ssl::context& upstream_tls() noexcept { return *upstream_tls_; }
+  /// The client context for https:// servers and forwardAuth, shared by all workers; the first
+  /// call builds it.
+  net::ssl::context& upstream_tls() { return upstream_tls_.get(); }
 
   /// Runs on the worker thread: builds this worker's balancer for the snapshot.
   void install(std::shared_ptr<const runtime::Snapshot> snapshot);
@@ -144,7 +145,7 @@ class Worker {
   const std::string& server_name_;
   bool draining_ = false;
   std::shared_ptr<const tls::Store> tls_;
-  std::shared_ptr<net::ssl::context> upstream_tls_;
+  tls::ClientContext& upstream_tls_;
   std::vector<tls::OptionsSelector> selectors_;
   std::unordered_set<Session*> sessions_;
   std::vector<std::unique_ptr<RelayBuffer>> spare_buffers_;

@@ -184,7 +184,8 @@ class ServiceBuilder {
         // TLS and plain connections to one host:port are never interchangeable.
         target.pool_key = (url.tls ? "tls:" : "") + target.host + ":" + std::to_string(target.port);
         if (server.preserve_path && url.path != "/") target.path_prefix = std::move(url.path);
-        target.sticky_value = sticky_value(server.url);
+        // Hashed only where a cookie can name it: a first SHA-256 loads much of libcrypto.
+        if (node.sticky) target.sticky_value = sticky_value(server.url);
         target.weight = clamp_weight(server.weight);
         target.health = options_.health != nullptr ? options_.health->acquire(server.url)
                                                    : std::make_shared<ServerHealth>();
@@ -200,8 +201,9 @@ class ServiceBuilder {
       std::string child_name = resolve_ref(ref.name, provider);
       auto child = resolve(child_name);
       if (auto* error = std::get_if<std::string>(&child)) return *error;
-      node.children.push_back(WeightedChild{std::get<std::size_t>(child), child_name,
-                                            sticky_value(child_name), clamp_weight(ref.weight)});
+      std::string value = node.sticky ? sticky_value(child_name) : std::string();
+      node.children.push_back(WeightedChild{std::get<std::size_t>(child), std::move(child_name),
+                                            std::move(value), clamp_weight(ref.weight)});
     }
     return node;
   }

@@ -13,8 +13,10 @@
 #include <array>
 #include <cctype>
 #include <map>
+#include <mutex>
 #include <unordered_map>
 
+#include "berth/log/log.hpp"
 #include "pem.hpp"
 
 namespace berth::tls {
@@ -54,7 +56,7 @@ struct ResolvedOptions {
   bool sni_strict = false;
   bool no_tickets = false;
   std::vector<unsigned char> alpn;  ///< wire format, only the protocols berth speaks
-  std::array<unsigned char, 32> session_context{};
+  std::array<unsigned char, 32> session_context{};  ///< set with the context
 };
 
 std::string lower(std::string_view text) {
@@ -156,6 +158,14 @@ const std::optional<PemPair>& generated_default() {
 }  // namespace
 
 struct Store::Impl {
+  /// What only handshakes need is made by the first one: OpenSSL's first use (its algorithms, a
+  /// generated key, the SSL_CTX) costs megabytes that a proxy never asked for TLS does not pay.
+  void prepare() {
+    std::call_once(prepared, [this] { build_context(); });
+  }
+  void build_context();
+
+  std::once_flag prepared;
   std::unique_ptr<boost::asio::ssl::context> context;
   std::vector<LoadedCertificate> certificates;
   std::unordered_map<std::string, std::size_t> by_name;
@@ -252,8 +262,7 @@ int Store::Impl::on_alpn(SSL* ssl, const unsigned char** out, unsigned char* out
 
 namespace {
 
-std::variant<ResolvedOptions, std::string> resolve_options(const std::string& name,
-                                                           const config::TlsOptions& options) {
+std::variant<ResolvedOptions, std::string> resolve_options(const config::TlsOptions& options) {
   ResolvedOptions out;
   if (!options.min_version.empty()) {
     auto version = parse_version(options.min_version);
@@ -326,12 +335,6 @@ std::variant<ResolvedOptions, std::string> resolve_options(const std::string& na
       }
     }
   }
-
-  // Sessions resume only under the options they were made with (client auth above all).
-  const std::string context = "berth tls.options " + name;
-  unsigned int digest_size = 0;
-  EVP_Digest(context.data(), context.size(), out.session_context.data(), &digest_size, EVP_sha256(),
-             nullptr);
   return out;
 }
 
@@ -363,6 +366,33 @@ std::variant<LoadedCertificate, std::string> load_certificate(const std::string&
 
 }  // namespace
 
+void Store::Impl::build_context() {
+  for (auto& [name, resolved] : options) {
+    // Sessions resume only under the options they were made with (client auth above all).
+    const std::string id = "berth tls.options " + name;
+    unsigned int digest_size = 0;
+    EVP_Digest(id.data(), id.size(), resolved.session_context.data(), &digest_size, EVP_sha256(),
+               nullptr);
+  }
+  if (!default_certificate) {
+    if (const auto& pair = generated_default()) {
+      auto loaded = load_certificate(pair->cert, pair->key);
+      if (auto* certificate = std::get_if<LoadedCertificate>(&loaded)) {
+        default_certificate = certificates.size();
+        certificates.push_back(std::move(*certificate));
+      }
+    }
+    if (!default_certificate) log::error("tls", "cannot generate the default certificate");
+  }
+
+  context = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+  SSL_CTX* ctx = context->native_handle();
+  SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+  SSL_CTX_set_client_hello_cb(ctx, &Impl::on_client_hello, this);
+  SSL_CTX_set_alpn_select_cb(ctx, &Impl::on_alpn, nullptr);
+}
+
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
@@ -372,7 +402,7 @@ Store::Result Store::build(const config::TlsConfiguration& configuration) {
   auto fail = [&](std::string message) { result.errors.push_back(std::move(message)); };
 
   for (const auto& [name, options] : configuration.options) {
-    auto resolved = resolve_options(name, options);
+    auto resolved = resolve_options(options);
     if (auto* error = std::get_if<std::string>(&resolved)) {
       fail("tls.options \"" + name + "\": " + *error + " (the default options apply instead)");
       continue;
@@ -380,7 +410,7 @@ Store::Result Store::build(const config::TlsConfiguration& configuration) {
     impl->options.emplace(name, std::get<ResolvedOptions>(std::move(resolved)));
   }
   if (impl->options.find("default") == impl->options.end()) {
-    impl->options.emplace("default", std::get<ResolvedOptions>(resolve_options("default", {})));
+    impl->options.emplace("default", std::get<ResolvedOptions>(resolve_options({})));
   }
 
   for (const auto& entry : configuration.certificates) {
@@ -417,30 +447,12 @@ Store::Result Store::build(const config::TlsConfiguration& configuration) {
     impl->default_certificate = impl->certificates.size();
     impl->certificates.push_back(std::get<LoadedCertificate>(std::move(loaded)));
   }
-  if (!impl->default_certificate) {
-    if (const auto& pair = generated_default()) {
-      auto loaded = load_certificate(pair->cert, pair->key);
-      if (auto* certificate = std::get_if<LoadedCertificate>(&loaded)) {
-        impl->default_certificate = impl->certificates.size();
-        impl->certificates.push_back(std::move(*certificate));
-      }
-    }
-    if (!impl->default_certificate) fail("cannot generate the default certificate");
-  }
-
-  impl->context =
-      std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
-  SSL_CTX* ctx = impl->context->native_handle();
-  SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-  SSL_CTX_set_client_hello_cb(ctx, &Impl::on_client_hello, impl.get());
-  SSL_CTX_set_alpn_select_cb(ctx, &Impl::on_alpn, nullptr);
-
   result.store = std::shared_ptr<const Store>(new Store(std::move(impl)));
   return result;
 }
 
-boost::asio::ssl::context& Store::context() const noexcept {
+boost::asio::ssl::context& Store::context() const {
+  impl_->prepare();
   return *impl_->context;
 }
 
@@ -449,6 +461,7 @@ void Store::attach(ssl_st* ssl, const OptionsSelector* selector) const {
 }
 
 std::string Store::subject_for(std::string_view server_name) const {
+  impl_->prepare();
   const auto* certificate = impl_->certificate_for(lower(server_name));
   return certificate != nullptr ? certificate->subject : std::string();
 }
@@ -457,20 +470,36 @@ bool Store::has_options(std::string_view name) const {
   return impl_->options.find(name) != impl_->options.end();
 }
 
-std::shared_ptr<boost::asio::ssl::context> make_client_context(
-    bool insecure_skip_verify, const std::vector<std::string>& root_cas,
-    std::vector<std::string>& errors) {
-  auto context = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
-  SSL_CTX* ctx = context->native_handle();
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  if (insecure_skip_verify) {
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-    return context;
+struct ClientContext::Impl {
+  void build() {
+    context = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
+    SSL_CTX* ctx = context->native_handle();
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (insecure_skip_verify) {
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+      return;
+    }
+    // Missing system CA files are no error to OpenSSL: this fails only when out of memory.
+    if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+      log::error("tls", "cannot load the system CA certificates: {}", openssl_error());
+    }
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    for (const auto& cert : root_cas) X509_STORE_add_cert(store, cert.get());
+    root_cas.clear();
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   }
-  if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-    errors.push_back("cannot load the system CA certificates: " + openssl_error());
-  }
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+
+  bool insecure_skip_verify = false;
+  std::vector<X509Ptr> root_cas;  ///< until built
+  std::once_flag built;
+  std::unique_ptr<boost::asio::ssl::context> context;
+};
+
+ClientContext::ClientContext(bool insecure_skip_verify, const std::vector<std::string>& root_cas,
+                             std::vector<std::string>& errors)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->insecure_skip_verify = insecure_skip_verify;
+  if (insecure_skip_verify) return;
   for (const auto& ca : root_cas) {
     auto text = read_pem(ca);
     if (auto* error = std::get_if<std::string>(&text)) {
@@ -482,10 +511,15 @@ std::shared_ptr<boost::asio::ssl::context> make_client_context(
       errors.push_back("rootCAs \"" + ca + "\": " + *error);
       continue;
     }
-    for (auto& cert : std::get<0>(certs)) X509_STORE_add_cert(store, cert.get());
+    for (auto& cert : std::get<0>(certs)) impl_->root_cas.push_back(std::move(cert));
   }
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  return context;
+}
+
+ClientContext::~ClientContext() = default;
+
+boost::asio::ssl::context& ClientContext::get() {
+  std::call_once(impl_->built, [this] { impl_->build(); });
+  return *impl_->context;
 }
 
 }  // namespace berth::tls

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <stdexcept>
 #include <thread>
 
 #include <boost/asio/ssl/stream.hpp>
@@ -286,4 +287,11 @@ TEST_CASE("scheme=https probes over TLS and verifies the server's certificate") 
     }));
     CHECK(server.requests() == 0);
   }
+}
+
+TEST_CASE("a root CA that cannot be loaded is an error when the checker is made") {
+  runtime::HealthRegistry registry;
+  health::CheckerOptions options;
+  options.root_cas = {"/nonexistent/ca.pem"};
+  CHECK_THROWS_AS(health::Checker(registry, {}, options), std::invalid_argument);
 }

@@ -24,7 +24,7 @@ TEST_CASE("healthCheck defaults are Traefik's") {
   configured.interval = 2s;
   configured.method = "head";
   configured.follow_redirects = false;
-  const auto& custom = std::get<runtime::ActiveCheck>(runtime::resolve_health_check(configured));
+  const auto custom = std::get<runtime::ActiveCheck>(runtime::resolve_health_check(configured));
   CHECK(custom.unhealthy_interval == 2s);  // unhealthyInterval defaults to interval
   CHECK(custom.method == "HEAD");
   CHECK_FALSE(custom.follow_redirects);

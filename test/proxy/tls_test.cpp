@@ -23,6 +23,7 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <thread>
 
 #include "../runtime/test_config.hpp"
@@ -448,6 +449,12 @@ TEST_CASE("https:// servers are verified against the trusted CAs, with SNI") {
     Client client(proxy.port());
     CHECK(client.request(proxy::test::get("/", "s.test")).body() == "secure backend");
   }
+}
+
+TEST_CASE("a root CA that cannot be loaded is an error when the server is made") {
+  auto options = proxy::test::test_server_options({"web"});
+  options.transport.root_cas = {"/nonexistent/ca.pem"};
+  CHECK_THROWS_AS(proxy::Server(options), std::invalid_argument);
 }
 
 TEST_CASE("entry point redirections answer 301/308 or 302/307 with the TLS port") {

@@ -1,10 +1,15 @@
 #include <catch2/catch.hpp>
 
+#include <openssl/pem.h>
 #include <boost/asio/ssl/context.hpp>
 
+#include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
+#include <thread>
 
 #include "berth/tls/store.hpp"
 
@@ -168,13 +173,42 @@ TEST_CASE("stores without certificates present the generated default for every n
   }
 }
 
-TEST_CASE("a client context reports root CAs it cannot load") {
+TEST_CASE("a store makes its server context once, for the first handshake of any thread") {
+  const auto store = tls::Store::build({}).store;
+  std::array<boost::asio::ssl::context*, 4> made{};
+  std::vector<std::thread> threads;
+  for (auto& slot : made) threads.emplace_back([&store, &slot] { slot = &store->context(); });
+  for (auto& thread : threads) thread.join();
+  CHECK(std::count(made.begin(), made.end(), made[0]) == 4);
+  CHECK(store->subject_for("") == std::string(tls::default_certificate_name));
+}
+
+TEST_CASE("a client context reports root CAs it cannot load when made") {
   std::vector<std::string> errors;
-  auto context = tls::make_client_context(false, {"/nonexistent/ca.pem", "no pem here"}, errors);
-  REQUIRE(context);
+  tls::ClientContext context(false, {"/nonexistent/ca.pem", "no pem here"}, errors);
   CHECK(errors.size() == 2);
-  errors.clear();
+}
+
+TEST_CASE("a client context is built once, on first use, trusting its root CAs") {
   const auto ca = issue({"test CA", {}, {}, true});
-  tls::make_client_context(false, {ca.cert}, errors);
+  std::vector<std::string> errors;
+  tls::ClientContext context(false, {ca.cert}, errors);
   CHECK(errors.empty());
+  std::array<boost::asio::ssl::context*, 4> built{};
+  std::vector<std::thread> threads;
+  for (auto& slot : built) threads.emplace_back([&context, &slot] { slot = &context.get(); });
+  for (auto& thread : threads) thread.join();
+  CHECK(std::count(built.begin(), built.end(), built[0]) == 4);
+
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(ca.cert.data(), -1), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+  REQUIRE(cert);
+  auto* objects = X509_STORE_get0_objects(SSL_CTX_get_cert_store(built[0]->native_handle()));
+  bool trusted = false;
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+    X509* stored = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+    trusted = trusted || (stored != nullptr && X509_cmp(stored, cert.get()) == 0);
+  }
+  CHECK(trusted);
 }

@@ -61,8 +61,8 @@ struct ServerTarget {
   std::uint16_t port = 80;
   std::string authority;  ///< host[:port] as written in the URL, for Host when passHostHeader=false
   std::string pool_key;   ///< "host:port", the upstream connection pool key
-  std::string path_prefix;  ///< the URL's path when it has one other than "/"
-  std::string sticky_value;
+  std::string path_prefix;   ///< the URL's path when it has one other than "/"
+  std::string sticky_value;  ///< the cookie value naming it; empty unless its service is sticky
   std::uint32_t weight = 1;
   bool tls = false;  ///< an https:// URL
   std::shared_ptr<ServerHealth> health;
@@ -70,9 +70,9 @@ struct ServerTarget {
 };
 
 struct WeightedChild {
-  std::size_t service = 0;  ///< index into Snapshot::services
-  std::string name;         ///< qualified
-  std::string sticky_value;
+  std::size_t service = 0;   ///< index into Snapshot::services
+  std::string name;          ///< qualified
+  std::string sticky_value;  ///< empty unless the weighted service is sticky
   std::uint32_t weight = 1;
 };
 

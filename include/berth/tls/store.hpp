@@ -65,8 +65,9 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  /// The server context every TLS connection of an entry point is created from.
-  boost::asio::ssl::context& context() const noexcept;
+  /// The server context every TLS connection of an entry point is created from; the first call
+  /// builds it (and generates the default certificate when none is configured).
+  boost::asio::ssl::context& context() const;
 
   /// Prepares a server connection before its handshake: `selector` (which must outlive the
   /// handshake) names the options to apply once the ClientHello's SNI is known.
@@ -85,10 +86,24 @@ class Store {
   std::unique_ptr<Impl> impl_;
 };
 
-/// A client context for upstream TLS: peer verification against the system CAs plus `root_cas`
-/// (file paths or PEM content), unless `insecure_skip_verify`. Unloadable CAs go to `errors`.
-std::shared_ptr<boost::asio::ssl::context> make_client_context(
-    bool insecure_skip_verify, const std::vector<std::string>& root_cas,
-    std::vector<std::string>& errors);
+/// The client context for upstream TLS: peer verification against the system CAs plus `root_cas`
+/// (file paths or PEM content), unless `insecure_skip_verify`. It is built on first use, once,
+/// from any thread: loading the system CAs costs milliseconds and megabytes of heap that a proxy
+/// without https:// servers never needs. The root CAs are read at construction, so a bad one is
+/// still an error at start; unloadable ones go to `errors`.
+class ClientContext {
+ public:
+  ClientContext(bool insecure_skip_verify, const std::vector<std::string>& root_cas,
+                std::vector<std::string>& errors);
+  ~ClientContext();
+  ClientContext(const ClientContext&) = delete;
+  ClientContext& operator=(const ClientContext&) = delete;
+
+  boost::asio::ssl::context& get();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace berth::tls
