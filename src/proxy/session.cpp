@@ -1360,7 +1360,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::int64_t attempts_ = 0;
   bool has_body_ = false;
   bool buffered_ = false;
-  bool buffered_sent_ = false;
   bool request_sent_ = false;        ///< the whole request reached the upstream connection
   bool request_chunked_ = false;     ///< this hop frames the request body in chunks
   bool response_chunked_ = false;    ///< this hop frames the response body in chunks
