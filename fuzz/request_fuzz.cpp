@@ -1,21 +1,20 @@
 // Parses the input as a request header with Beast, as a proxy session does, and runs berth's
 // forwarding steps on it (framing check, target split, X-Forwarded-* and hop-by-hop handling, the
-// upstream rewrite). The header sent upstream must parse again, keep the method, carry an
-// origin-form target and no hop-by-hop field.
+// upstream rewrite, the head writer). The header sent upstream must parse again, keep the method,
+// carry an origin-form target and no hop-by-hop field.
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <sstream>
 #include <string>
 #include <string_view>
 
 #include "berth/proxy/forwarding.hpp"
+#include "wire.hpp"
 
 namespace {
 
@@ -60,10 +59,11 @@ void forward(std::string_view input, bool pass_host_header, bool tls) {
       pass_host_header, false, tls,    websocket};
   berth::proxy::prepare_upstream_request(request, context);
 
-  std::ostringstream wire;
-  wire << request.base();
+  // What the session writes upstream is the head writer's output.
+  std::string wire;
+  berth::proxy::append_head(request.base(), wire);
   Parser again;
-  require(parse_header(wire.str(), again));
+  require(parse_header(wire, again));
   const auto& sent = again.get();
   require(sent.method_string() == method);
   require(!sent.target().empty() && sent.target().front() == '/');
