@@ -414,22 +414,37 @@ struct Provider::Impl {
 
   void handle_events(const std::vector<Event>& batch) {
     bool draining = false;  // a container began draining
+    bool stopped = false;   // a container berth knew running died
     bool urgent = false;
-    std::vector<std::string> ids;
+    std::vector<std::string> ids;   // to re-inspect
+    std::vector<std::string> died;  // whose dependents are re-inspected
     for (const auto& event : batch) {
       const std::string id = event.container_id();
       if (id.empty() || !relevant_action(event.action)) continue;
+      const bool container_event = event.type == "container";
       const bool kill_or_stop =
-          event.type == "container" && (event.action == "kill" || event.action == "stop");
-      // The daemon answers the inspect of a stopping container only once it has stopped, and
-      // events taken meanwhile wait behind it. A kill or stop brings none: draining needs no
-      // inspect, and the die that follows brings one, answered at once.
-      if (!kill_or_stop && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+          container_event && (event.action == "kill" || event.action == "stop");
+      const bool die = container_event && event.action == "die";
+      // The daemon answers the inspect of a stopping container only once it has stopped and been
+      // cleaned up (network and mounts released: hundreds of ms when several stop at once), and
+      // events taken meanwhile, such as the next container's kill, wait behind it. A kill, stop
+      // or die brings none: each says all routing needs (draining, or no longer running).
+      if (!kill_or_stop && !die && std::find(ids.begin(), ids.end(), id) == ids.end()) {
+        ids.push_back(id);
+      }
       const auto it = containers.find(id);
       if (it == containers.end()) continue;
       Entry& entry = it->second;
-      if (event.type != "container") continue;
-      if (kill_or_stop) {
+      if (!container_event) continue;
+      if (die) {
+        if (std::find(died.begin(), died.end(), id) == died.end()) died.push_back(id);
+        if (entry.info.state == "running") {
+          entry.info.state = "exited";
+          stopped = true;
+          // It no longer listens: publish at once if it was still routed (died without a kill).
+          if (routed.contains(id) || dirty) urgent = true;
+        }
+      } else if (kill_or_stop) {
         const bool stops = event.action == "stop" || kill_stops(event, entry.info);
         if (stops && !entry.info.draining && entry.info.state == "running") {
           entry.info.draining = true;
@@ -445,10 +460,14 @@ struct Provider::Impl {
     }
     if (urgent) changed(true);
 
-    // Containers sharing the network stack of a re-inspected one follow it.
+    // Containers sharing the network stack of a re-inspected or died one follow it.
+    for (const auto& id : ids) reinspect(id);
+    std::vector<std::string> sources = ids;
+    for (const auto& id : died) {
+      if (std::find(sources.begin(), sources.end(), id) == sources.end()) sources.push_back(id);
+    }
     std::vector<std::string> dependents;
-    for (const auto& id : ids) {
-      reinspect(id);
+    for (const auto& id : sources) {
       const auto it = containers.find(id);
       for (const auto& [other_id, other] : containers) {
         const auto& mode = other.info.network_mode;
@@ -464,7 +483,7 @@ struct Provider::Impl {
     }
     for (const auto& id : dependents) reinspect(id);
     // A container no route used drains without hurry, but the published state still shows it.
-    if (!ids.empty() || (draining && !urgent)) changed(false);
+    if (!ids.empty() || ((draining || stopped) && !urgent)) changed(false);
   }
 
   /// Leading-edge throttle: the first change is built at once, later ones within the window are

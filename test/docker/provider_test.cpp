@@ -201,8 +201,6 @@ TEST_CASE("each event kind is applied by re-inspecting the container it names", 
     return [health](json& c) { c["State"]["Health"] = {{"Status", health}}; };
   };
   const std::vector<Case> cases{
-      {"die", with_state("exited"), FakeDaemon::container_event("die", id),
-       [&](const Update& u) { return find(u, id)->state == "exited" && !routed(u, id); }},
       {"pause", with_state("paused"), FakeDaemon::container_event("pause", id),
        [&](const Update& u) { return find(u, id)->state == "paused" && !routed(u, id); }},
       {"unhealthy", with_health("unhealthy"),
@@ -285,10 +283,10 @@ TEST_CASE("out-of-order and duplicate events converge on the daemon's state", "[
   REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
   REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
 
-  // The container is running, but a late `die` arrives after `start`: re-inspection wins.
-  h.daemon.push_event(FakeDaemon::container_event("start", id));
-  h.daemon.push_event(FakeDaemon::container_event("die", id));
-  h.daemon.push_event(FakeDaemon::container_event("die", id));
+  // The container is running, but a late `pause` arrives after `unpause`: re-inspection wins.
+  h.daemon.push_event(FakeDaemon::container_event("unpause", id));
+  h.daemon.push_event(FakeDaemon::container_event("pause", id));
+  h.daemon.push_event(FakeDaemon::container_event("pause", id));
   // A marker change on another container shows the events above have been handled.
   const auto marker = container_id(6);
   h.daemon.put_container(FakeDaemon::make_container(marker, "marker", {}, "172.18.0.9"));
@@ -477,12 +475,62 @@ TEST_CASE("a kill is published at once while another stopping container is slow 
   CHECK_FALSE(routed(update, slow));
   CHECK_FALSE(routed(update, next));
 
-  // The die brings the inspect, answered once the container has stopped.
+  // The die needs no inspect either: it shows the container stopped, still draining.
   h.daemon.modify_container(slow, [](json& c) { c["State"]["Status"] = "exited"; });
+  const auto died = std::chrono::steady_clock::now();
   h.daemon.push_event(FakeDaemon::container_event("die", slow));
   const auto stopped = h.wait([&](const Update& u) { return find(u, slow)->state == "exited"; });
   REQUIRE(stopped);
+  CHECK(std::chrono::steady_clock::now() - died < 700ms);
   CHECK(find(stopped, slow)->draining);
+}
+
+TEST_CASE("a die needs no inspect, so the next container's kill is not held up behind it",
+          "[provider]") {
+  Harness h;
+  const auto dying = container_id(23);
+  const auto next = container_id(24);
+  const auto crashed = container_id(25);
+  h.daemon.put_container(FakeDaemon::make_container(dying, "dying", {}, "172.18.0.2"));
+  h.daemon.put_container(FakeDaemon::make_container(next, "next", {}, "172.18.0.3"));
+  h.daemon.put_container(FakeDaemon::make_container(crashed, "crashed", {}, "172.18.0.4"));
+  auto settings = h.settings();
+  settings.throttle = 60s;  // any change but an urgent one would wait
+  h.start(settings);
+  REQUIRE(h.wait(
+      [&](const Update& u) { return routed(u, dying) && routed(u, next) && routed(u, crashed); }));
+  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+  h.daemon.push_event(FakeDaemon::container_event("kill", dying, {{"signal", "15"}}));
+  REQUIRE(h.wait([&](const Update& u) { return find(u, dying)->draining; }));
+  h.daemon.clear_requests();
+
+  // Several containers stopping at once: the daemon answers the inspect of one that died only
+  // once its cleanup has ended (hundreds of ms), and the next one's kill comes meanwhile.
+  h.daemon.modify_container(dying, [](json& c) { c["State"]["Status"] = "exited"; });
+  h.daemon.set_inspect_delay(dying, 1500ms);
+  const auto pushed = std::chrono::steady_clock::now();
+  h.daemon.push_event(FakeDaemon::container_event("die", dying));
+  h.daemon.push_event(FakeDaemon::container_event("kill", next, {{"signal", "15"}}));
+  const auto update = h.wait([&](const Update& u) { return find(u, next)->draining; });
+  REQUIRE(update);
+  CHECK(std::chrono::steady_clock::now() - pushed < 700ms);
+  CHECK_FALSE(routed(update, next));
+  CHECK(routed(update, crashed));
+  REQUIRE(h.wait([&](const Update& u) { return find(u, dying)->state == "exited"; }));
+
+  // A container that dies without a kill (a crash) leaves routing at once, throttle or not.
+  h.daemon.modify_container(crashed, [](json& c) { c["State"]["Status"] = "exited"; });
+  h.daemon.set_inspect_delay(crashed, 1500ms);
+  const auto crash = std::chrono::steady_clock::now();
+  h.daemon.push_event(FakeDaemon::container_event("die", crashed));
+  const auto gone = h.wait([&](const Update& u) { return !routed(u, crashed); });
+  REQUIRE(gone);
+  CHECK(std::chrono::steady_clock::now() - crash < 700ms);
+  CHECK(find(gone, crashed)->state == "exited");
+  for (const auto& request : h.daemon.requests()) {
+    CHECK(request.target.find("/containers/" + dying) == std::string::npos);
+    CHECK(request.target.find("/containers/" + crashed) == std::string::npos);
+  }
 }
 
 TEST_CASE("a burst of events is coalesced and the first change is applied at once", "[provider]") {
@@ -573,7 +621,7 @@ TEST_CASE("a container gone before its inspect (404) is dropped quietly", "[prov
   REQUIRE(h.wait([&](const Update& u) { return u->containers.size() == 2; }));
   REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
   h.daemon.remove_container(a);
-  h.daemon.push_event(FakeDaemon::container_event("die", a));
+  h.daemon.push_event(FakeDaemon::container_event("destroy", a));
   // An event about a container never seen and already gone.
   h.daemon.push_event(FakeDaemon::container_event("create", container_id(42)));
   const auto update = h.wait([&](const Update& u) { return u->containers.size() == 1; });
