@@ -191,7 +191,8 @@ Worker::Worker(const ServerOptions& options, const std::string& server_name,
 }
 
 std::unique_ptr<RelayBuffer> Worker::acquire_buffer() {
-  if (spare_buffers_.empty()) return std::make_unique<RelayBuffer>();
+  // Not zeroed: pages of a buffer are touched only as far as it is used.
+  if (spare_buffers_.empty()) return std::make_unique_for_overwrite<RelayBuffer>();
   auto buffer = std::move(spare_buffers_.back());
   spare_buffers_.pop_back();
   return buffer;

@@ -26,11 +26,14 @@ namespace berth::proxy {
 
 /// Beast reads max(512, free capacity) at a time: a roomy buffer takes what is there in one call.
 constexpr std::size_t read_buffer_size = 16 * 1024;
+/// Bodies are relayed in pieces of up to this much, and upstream connections read into a buffer
+/// of this size: a 16 KiB response and its head arrive in one read and leave in one write.
+constexpr std::size_t relay_size = 64 * 1024;
 
 /// A keep-alive connection to one upstream server; lives in a worker's pool while idle.
 struct UpstreamConnection {
   explicit UpstreamConnection(net::io_context& ioc) : stream(ioc), idle_timer(ioc) {
-    buffer.reserve(read_buffer_size);
+    buffer.reserve(relay_size);
   }
   Stream stream;              ///< TLS for https:// servers
   beast::flat_buffer buffer;  ///< bytes read past the last response stay with the connection
@@ -63,7 +66,7 @@ class UpstreamPool {
 /// What an exchange relays through: a fixed buffer for body bytes (or one tunnel direction), the
 /// message head it writes and a chunk's size line.
 struct RelayBuffer {
-  std::array<char, 16 * 1024> bytes;
+  std::array<char, relay_size> bytes;
   std::string head;
   ChunkSizeLine chunk_size_line{0};
 };
