@@ -1,5 +1,7 @@
 #include "controller.hpp"
 
+#include <malloc.h>
+
 #include <chrono>
 
 #include "berth/log/log.hpp"
@@ -75,6 +77,9 @@ void Controller::apply() {
             reloads_, assembly_.configuration.http.routers.size(),
             assembly_.configuration.http.services.size(),
             assembly_.configuration.http.middlewares.size());
+  // Reading and building a large configuration peaks far above what it keeps (parsed documents,
+  // the previous snapshot): the freed pages go back to the system instead of staying resident.
+  malloc_trim(0);
 }
 
 void Controller::publish_api_state() {
