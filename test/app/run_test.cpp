@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "docker/fake_daemon.hpp"
+#include "support/berth_log.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -21,6 +22,7 @@ using berth::test::TempDir;
 namespace {
 
 using berth::test::ChildProcess;
+using berth::test::entry_point_port;
 using berth::test::http_get;
 using namespace std::chrono_literals;
 
@@ -31,15 +33,6 @@ std::uint16_t start_backend(std::vector<ChildProcess>& backends, const std::stri
   REQUIRE(port);
   backends.push_back(std::move(*backend));
   return static_cast<std::uint16_t>(std::stoi(*port));
-}
-
-/// The bound port berth logs for an entry point.
-std::uint16_t entry_point_port(ChildProcess& berth, const std::string& name) {
-  auto line = berth.read_until_contains("entry point " + name + " listening", 10s);
-  REQUIRE(line);
-  const auto at = line->find("(port ");
-  REQUIRE(at != std::string::npos);
-  return static_cast<std::uint16_t>(std::stoi(line->substr(at + 6)));
 }
 
 /// Router `app` over both backends, after `extra_routers` (YAML at the routers' indentation).

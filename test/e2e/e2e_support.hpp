@@ -12,19 +12,15 @@
 #include <vector>
 
 #include "docker_cli.hpp"
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 
 namespace berth::e2e {
 
-/// Polls `condition` every 50 ms until it holds or `timeout` passes.
+/// Containers take their time: up to 20 s, every 50 ms.
 inline bool eventually(const std::function<bool()>& condition,
                        std::chrono::milliseconds timeout = std::chrono::seconds{20}) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds{50});
-  }
-  return condition();
+  return test::eventually(condition, timeout, std::chrono::milliseconds{50});
 }
 
 inline nlohmann::json api_get(std::uint16_t port, const std::string& path) {

@@ -13,6 +13,7 @@
 #include "../proxy/backend.hpp"
 #include "berth/health/checker.hpp"
 #include "berth/tls/store.hpp"
+#include "support/eventually.hpp"
 
 using namespace berth;
 using namespace std::chrono_literals;
@@ -27,14 +28,9 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-/// Polls `condition` every 5 ms until it holds or `limit` has passed.
+/// Checks run every few ms here: look as often.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 3s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
+  return test::eventually(condition, limit, 5ms);
 }
 
 config::Configuration checked(const std::vector<std::string>& urls, config::ServerHealthCheck check,

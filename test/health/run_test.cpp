@@ -8,10 +8,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <thread>
 
 #include "../proxy/backend.hpp"
+#include "support/berth_log.hpp"
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -24,25 +25,11 @@ using berth::proxy::test::Backend;
 using berth::proxy::test::Request;
 using berth::proxy::test::Response;
 using berth::test::ChildProcess;
+using berth::test::entry_point_port;
+using berth::test::eventually;
 using berth::test::http_get;
 using namespace std::chrono_literals;
 
-std::uint16_t entry_point_port(ChildProcess& berth, const std::string& name) {
-  auto line = berth.read_until_contains("entry point " + name + " listening", 10s);
-  REQUIRE(line);
-  const auto at = line->find("(port ");
-  REQUIRE(at != std::string::npos);
-  return static_cast<std::uint16_t>(std::stoi(line->substr(at + 6)));
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 5s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
 
 }  // namespace
 

@@ -38,8 +38,8 @@ struct ContainerInfo {
   /// For `network_mode: container:<x>`: the container whose network stack this one shares, when the
   /// provider could inspect it.
   std::vector<ContainerInfo> network_source;
-  /// Set by the provider on `stop`, or a `kill` with its stop signal or SIGKILL, until the container
-  /// is gone or runs again after a start: no new requests go there.
+  /// Set by the provider on `stop`, or a `kill` with its stop signal or SIGKILL, until the
+  /// container is gone or runs again after a start: no new requests go there.
   bool draining = false;
 };
 
