@@ -216,8 +216,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void do_read_header() {
     res_parser_.reset();
-    // A plain connection waits for its next request without a read buffer, so an idle keep-alive
-    // connection costs little more than its socket. TLS may hold bytes above the socket already.
+    // A plain connection waits for its next request without a pooled read buffer, so an idle
+    // keep-alive connection costs little more than its socket. TLS may hold bytes above the socket
+    // already.
     if (requests_ > 0 && client_buffer_.size() == 0 && !client_.is_tls()) {
       return wait_for_request();
     }
@@ -235,16 +236,20 @@ class Session : public std::enable_shared_from_this<Session> {
         if (!ec && self->idle_) self->client_.cancel();
       });
     }
-    client_.socket().async_wait(
-        net::socket_base::wait_read,
+    // A read, not a readiness wait: Asio re-arms epoll (one more system call) for every wait,
+    // while a read after an exhausted one just queues. A small request arrives whole here.
+    client_.socket().async_read_some(
+        net::buffer(request_start_),
         beast::bind_front_handler(&Session::on_request_arriving, shared_from_this()));
   }
 
-  void on_request_arriving(beast::error_code ec) {
+  void on_request_arriving(beast::error_code ec, std::size_t n) {
     idle_ = false;
     if (timer_) timer_->cancel();
     if (ec) return do_close();
     client_buffer_ = worker_.acquire_read_buffer();
+    client_buffer_.commit(
+        net::buffer_copy(client_buffer_.prepare(n), net::buffer(request_start_, n)));
     read_request_header();
   }
 
@@ -470,13 +475,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (address->tls) {
       auth_->stream.start_tls(worker_.upstream_tls());
       auto& tls = auth_->stream.tls();
-      beast::error_code not_address;
-      net::ip::make_address(address->host, not_address);
-      if (not_address &&
-          SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                   const_cast<char*>(address->host.c_str())) != 1) {
-        return auth_failed();
-      }
+      if (!tls::set_server_name(tls.native_handle(), address->host)) return auth_failed();
       if (call.tls != nullptr && call.tls->insecure_skip_verify) {
         tls.set_verify_mode(net::ssl::verify_none);
       } else {
@@ -660,12 +659,7 @@ class Session : public std::enable_shared_from_this<Session> {
     upstream_->stream.start_tls(worker_.upstream_tls());
     auto& tls = upstream_->stream.tls();
     const std::string& host = pick_.server->host;
-    beast::error_code not_address;
-    net::ip::make_address(host, not_address);
-    // SNI carries names only, never addresses.
-    // SSL_set_tlsext_host_name, without the macro's C cast.
-    if (not_address && SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
-                                TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str())) != 1) {
+    if (!tls::set_server_name(tls.native_handle(), host)) {
       return upstream_failed(net::error::invalid_argument, false);
     }
     if (!worker_.options().transport.insecure_skip_verify) {
@@ -1384,6 +1378,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool tunnel_closed_ = false;
   bool tls_closing_ = false;
   bool tls_tunnel_ending_ = false;
+  /// Where an idle keep-alive connection reads the start of its next request.
+  std::array<char, 512> request_start_;
 };
 
 void start_session(Worker& worker, std::size_t entry_point, Socket socket) {
