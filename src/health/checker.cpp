@@ -220,12 +220,7 @@ class Probe : public std::enable_shared_from_this<Probe> {
     if (!location_.tls) return send();
     auto plain = std::move(std::get<beast::tcp_stream>(stream_));
     auto& tls = stream_.emplace<TlsStream>(std::move(plain), tls_context_.get());
-    beast::error_code not_address;
-    net::ip::make_address(location_.host, not_address);
-    // SNI carries names only, never addresses (SSL_set_tlsext_host_name without the C cast).
-    if (not_address &&
-        SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                 const_cast<char*>(location_.host.c_str())) != 1) {
+    if (!tls::set_server_name(tls.native_handle(), location_.host)) {
       return finish(false, "cannot set the TLS server name " + location_.host);
     }
     if (!insecure_skip_verify_) {

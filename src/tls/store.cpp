@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/tls1.h>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include <algorithm>
@@ -520,6 +521,14 @@ ClientContext::~ClientContext() = default;
 boost::asio::ssl::context& ClientContext::get() {
   std::call_once(impl_->built, [this] { impl_->build(); });
   return *impl_->context;
+}
+
+bool set_server_name(ssl_st* ssl, const std::string& host) {
+  boost::system::error_code not_address;
+  boost::asio::ip::make_address(host, not_address);
+  // SSL_set_tlsext_host_name, without the macro's C cast.
+  return !not_address || SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                  const_cast<char*>(host.c_str())) == 1;
 }
 
 }  // namespace berth::tls

@@ -106,4 +106,8 @@ class ClientContext {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Names `host` in a client handshake's SNI, unless it is an IP address (SNI carries names only).
+/// False when OpenSSL refuses the name.
+bool set_server_name(ssl_st* ssl, const std::string& host);
+
 }  // namespace berth::tls
