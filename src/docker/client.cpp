@@ -1,38 +1,80 @@
-// libcurl behind DockerApi. Every transfer runs through a curl multi handle so that shutdown() can
-// wake it up at once (curl_multi_wakeup) instead of waiting for a timeout or the next byte.
+// The Engine API client on Beast, the HTTP library the proxy already uses (libcurl's dependency
+// tree cost ~4 MB of resident memory). Each call runs its operations as a coroutine on a private
+// io_context in the calling thread: a deadline timer bounds a request, and shutdown() ends any
+// call from another thread by stopping that io_context.
 
 #include "berth/docker/client.hpp"
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <time.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <cctype>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
-#include <system_error>
+#include <optional>
+
+#include "berth/tls/store.hpp"
 
 namespace berth::docker {
 
 namespace {
 
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Executor = net::io_context::executor_type;
+using UnixSocket = net::basic_stream_socket<net::local::stream_protocol, Executor>;
+using TcpSocket = net::basic_stream_socket<net::ip::tcp, Executor>;
+using TlsStream = net::ssl::stream<TcpSocket>;
+using Resolver = net::ip::basic_resolver<net::ip::tcp, Executor>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Executor>;
+template <class T>
+using Task = net::awaitable<T, Executor>;
+constexpr auto use_task = net::use_awaitable_t<Executor>{};
+
+/// Answers larger than this are refused: a container list of thousands is a few MB.
+constexpr std::size_t max_body_bytes = 64 * 1024 * 1024;
+
 struct Response {
-  long status = 0;
+  unsigned status = 0;
   std::map<std::string, std::string> headers;  ///< names in lower case
   std::string body;
+  bool keep_alive = false;
 };
 
-/// State shared with curl's callbacks during one transfer.
-struct Transfer {
-  Response response;
-  const std::atomic<bool>* stopped = nullptr;
-  // Event streams only: lines are cut from `pending` and handed over one by one.
+/// Where the body of a 200 event stream goes; other answers are collected into Response::body.
+struct EventSink {
   const std::function<void(const Event&)>* on_event = nullptr;
   const std::function<void()>* on_connected = nullptr;
-  std::string pending;
+  std::string pending;  ///< the start of a line cut off by the transport
+
+  /// Newline-delimited JSON, cut at arbitrary places by the transport.
+  void feed(std::string_view bytes) {
+    pending.append(bytes);
+    std::size_t start = 0;
+    for (auto end = pending.find('\n'); end != std::string::npos; end = pending.find('\n', start)) {
+      const std::string_view line = std::string_view(pending).substr(start, end - start);
+      start = end + 1;
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      auto event = parse_event(line);
+      if (auto* parsed = std::get_if<Event>(&event)) (*on_event)(*parsed);
+    }
+    pending.erase(0, start);
+  }
 };
 
 std::string lower(std::string_view text) {
@@ -42,60 +84,18 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
-  auto& transfer = *static_cast<Transfer*>(user);
-  const std::string_view line(data, size * count);
-  if (line.starts_with("HTTP/")) {
-    // A new status line (e.g. after 100 Continue) starts a fresh header block.
-    transfer.response.headers.clear();
-    const auto space = line.find(' ');
-    if (space != std::string_view::npos) {
-      transfer.response.status =
-          std::strtol(std::string(line.substr(space + 1, 3)).c_str(), nullptr, 10);
-    }
-  } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
-    transfer.response.headers[lower(trim(line.substr(0, colon)))] =
-        std::string(trim(line.substr(colon + 1)));
-  } else if (trim(line).empty() && transfer.response.status == 200 && transfer.on_connected) {
-    (*transfer.on_connected)();
-  }
-  return size * count;
-}
-
-std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto& transfer = *static_cast<Transfer*>(user);
-  const std::size_t bytes = size * count;
-  if (transfer.stopped->load()) return 0;  // aborts the transfer
-  if (transfer.on_event == nullptr || transfer.response.status != 200) {
-    transfer.response.body.append(data, bytes);
-    return bytes;
-  }
-  // Newline-delimited JSON, cut at arbitrary places by the transport.
-  transfer.pending.append(data, bytes);
-  std::size_t start = 0;
-  for (auto end = transfer.pending.find('\n'); end != std::string::npos;
-       end = transfer.pending.find('\n', start)) {
-    const std::string_view line =
-        trim(std::string_view(transfer.pending).substr(start, end - start));
-    start = end + 1;
-    if (line.empty()) continue;
-    auto event = parse_event(line);
-    if (auto* parsed = std::get_if<Event>(&event)) {
-      (*transfer.on_event)(*parsed);
+/// Percent-encodes everything but RFC 3986's unreserved characters, for a path segment or query.
+std::string percent_encode(std::string_view text) {
+  std::string out;
+  for (const char character : text) {
+    const auto c = static_cast<unsigned char>(character);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
     }
   }
-  transfer.pending.erase(0, start);
-  return bytes;
+  return out;
 }
 
 /// The daemon's {"message": "..."} or, failing that, the body itself.
@@ -105,7 +105,9 @@ std::string daemon_message(const std::string& body) {
     const auto it = parsed.find("message");
     if (it != parsed.end() && it->is_string()) return it->get<std::string>();
   }
-  return std::string(trim(body));
+  const auto first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  return body.substr(first, body.find_last_not_of(" \t\r\n") - first + 1);
 }
 
 /// "Thu, 26 Nov 2026 04:55:26 GMT" -> nanoseconds since the epoch; 0 when unparsable.
@@ -116,40 +118,65 @@ std::int64_t parse_http_date(const std::string& text) {
   return static_cast<std::int64_t>(timegm(&tm)) * 1'000'000'000;
 }
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+std::string seconds(std::chrono::milliseconds duration) {
+  return fmt::format("{:g} s", static_cast<double>(duration.count()) / 1000.0);
 }
+
+/// An open connection to the daemon, of whichever kind the endpoint asks for.
+struct Connection {
+  std::variant<UnixSocket, TcpSocket, TlsStream> stream;
+  beast::flat_buffer buffer;
+
+  void close() {
+    beast::error_code ignored;
+    std::visit([&](auto& any) { beast::get_lowest_layer(any).close(ignored); }, stream);
+  }
+};
+
+/// What a failed step reports; `before_answer` marks failures a fresh connection may not repeat.
+struct Failure {
+  std::string detail;
+  bool before_answer = false;
+};
 
 }  // namespace
 
 struct Client::Impl {
+  /// The operations of one calling thread: requests, or the event stream.
+  struct Channel {
+    net::io_context io{1};
+    Timer deadline{io.get_executor()};
+    std::optional<Resolver> resolver;
+    Connection* current = nullptr;  ///< what the deadline closes when it expires
+    bool expired = false;
+    std::optional<Connection> idle;  ///< requests: kept alive for the next one
+
+    /// Until `timeout` from now, after which the current connection is closed (0: no deadline).
+    void arm(std::chrono::milliseconds timeout) {
+      expired = false;
+      if (timeout.count() == 0) return disarm();
+      deadline.expires_after(timeout);
+      deadline.async_wait([this](beast::error_code ec) {
+        // A wait that was re-armed or disarmed while its completion was queued has a later expiry.
+        if (ec || deadline.expiry() > std::chrono::steady_clock::now()) return;
+        expired = true;
+        if (resolver) resolver->cancel();
+        if (current != nullptr) current->close();
+      });
+    }
+    void disarm() { deadline.expires_at(Timer::time_point::max()); }
+  };
+
   ClientOptions options;
-  std::atomic<bool> stopped{false};
-  CURLM* request_multi = nullptr;
-  CURL* request_easy = nullptr;
-  CURLM* stream_multi = nullptr;
+  std::mutex stop_mutex;
+  bool stopped = false;                          ///< under stop_mutex
+  std::optional<net::ssl::context> tls_context;  ///< built on the first TLS connect
+  Channel requests;
+  Channel events;
   std::mutex version_mutex;
   std::optional<ApiVersion> version;
 
-  explicit Impl(ClientOptions o) : options(std::move(o)) {
-    global_init();
-    request_multi = curl_multi_init();
-    request_easy = curl_easy_init();
-    stream_multi = curl_multi_init();
-    if (request_multi == nullptr || request_easy == nullptr || stream_multi == nullptr) {
-      throw std::runtime_error("libcurl initialisation failed");
-    }
-  }
-
-  ~Impl() {
-    curl_easy_cleanup(request_easy);
-    curl_multi_cleanup(request_multi);
-    curl_multi_cleanup(stream_multi);
-  }
-
-  Impl(const Impl&) = delete;
-  Impl& operator=(const Impl&) = delete;
+  explicit Impl(ClientOptions o) : options(std::move(o)) {}
 
   std::string where() const { return options.endpoint.to_string(); }
 
@@ -164,84 +191,218 @@ struct Client::Impl {
         fmt::format("Docker at {}: GET {} before the API version was negotiated", where(), target)};
   }
 
-  void configure(CURL* easy, const std::string& target, Transfer& transfer, bool stream,
-                 char* error_buffer) const {
+  Error interrupted() const {
+    return Error{Error::Kind::interrupted, fmt::format("Docker at {}: shutting down", where())};
+  }
+
+  /// The TLS context from the endpoint's files: only their CA is trusted when one is given.
+  std::optional<std::string> prepare_tls_context() {
+    if (tls_context) return std::nullopt;
+    const TlsOptions& tls = *options.endpoint.tls;
+    net::ssl::context context(net::ssl::context::tls_client);
+    context.set_options(net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 |
+                        net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    const auto failed = [&](std::string_view what, const std::string& path) {
+      return fmt::format("cannot load the {} {}: {}", what, path, ec.message());
+    };
+    if (tls.ca.empty()) {
+      context.set_default_verify_paths(ec);
+      if (ec) return failed("system CA certificates", "");
+    } else if (context.load_verify_file(tls.ca, ec); ec) {
+      return failed("CA certificate", tls.ca);
+    }
+    if (!tls.cert.empty() && (context.use_certificate_chain_file(tls.cert, ec), ec)) {
+      return failed("client certificate", tls.cert);
+    }
+    if (!tls.key.empty() &&
+        (context.use_private_key_file(tls.key, net::ssl::context::pem, ec), ec)) {
+      return failed("client key", tls.key);
+    }
+    context.set_verify_mode(tls.insecure_skip_verify ? net::ssl::verify_none
+                                                     : net::ssl::verify_peer);
+    tls_context.emplace(std::move(context));
+    return std::nullopt;
+  }
+
+  /// A new connection to the endpoint, TLS handshake done; within the connect timeout.
+  Task<std::variant<Connection, Failure>> open(Channel& channel) {
     const Endpoint& endpoint = options.endpoint;
-    const std::string url = endpoint.base_url() + target;
-    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, "berth");
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(options.connect_timeout.count()));
-    // The event stream is silent while nothing happens: no overall or low-speed timeout there.
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
-                     stream ? 0L : static_cast<long>(options.request_timeout.count()));
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
+    const auto executor = channel.io.get_executor();
+    beast::error_code ec;
+    channel.arm(options.connect_timeout);
+    const auto timed_out = [&] {
+      return Failure{fmt::format("could not connect within {}", seconds(options.connect_timeout))};
+    };
+
     if (endpoint.kind == Endpoint::Kind::unix_socket) {
-      curl_easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, endpoint.socket_path.c_str());
-    } else if (endpoint.tls) {
-      const TlsOptions& tls = *endpoint.tls;
-      if (!tls.ca.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, tls.ca.c_str());
-      if (!tls.cert.empty()) curl_easy_setopt(easy, CURLOPT_SSLCERT, tls.cert.c_str());
-      if (!tls.key.empty()) curl_easy_setopt(easy, CURLOPT_SSLKEY, tls.key.c_str());
-      curl_easy_setopt(easy, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-      curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, tls.insecure_skip_verify ? 0L : 1L);
-      curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, tls.insecure_skip_verify ? 0L : 2L);
+      Connection connection{UnixSocket(executor), {}};
+      channel.current = &connection;
+      co_await std::get<UnixSocket>(connection.stream)
+          .async_connect(net::local::stream_protocol::endpoint(endpoint.socket_path),
+                         net::redirect_error(use_task, ec));
+      channel.current = nullptr;
+      if (channel.expired) co_return timed_out();
+      if (ec) co_return Failure{"cannot connect to the socket: " + ec.message()};
+      co_return std::move(connection);
+    }
+
+    // Brackets belong to the URL form of an IPv6 address, not to the address itself.
+    std::string_view host = endpoint.host;
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    channel.resolver.emplace(executor);
+    const auto addresses = co_await channel.resolver->async_resolve(
+        host, std::to_string(endpoint.port), net::redirect_error(use_task, ec));
+    channel.resolver.reset();
+    if (channel.expired) co_return timed_out();
+    if (ec) co_return Failure{fmt::format("cannot resolve {}: {}", host, ec.message())};
+
+    Connection connection{TcpSocket(executor), {}};
+    channel.current = &connection;
+    auto& socket = std::get<TcpSocket>(connection.stream);
+    co_await net::async_connect(socket, addresses, net::redirect_error(use_task, ec));
+    if (!ec && endpoint.tls) {
+      if (auto problem = prepare_tls_context()) {
+        channel.current = nullptr;
+        co_return Failure{*problem};
+      }
+      TcpSocket plain = std::move(socket);
+      auto& tls = connection.stream.emplace<TlsStream>(std::move(plain), *tls_context);
+      const std::string name(host);
+      if (!endpoint.tls->insecure_skip_verify) {
+        tls.set_verify_callback(net::ssl::host_name_verification(name));
+      }
+      if (!tls::set_server_name(tls.native_handle(), name)) {
+        channel.current = nullptr;
+        co_return Failure{"cannot set the TLS server name " + name};
+      }
+      co_await tls.async_handshake(net::ssl::stream_base::client,
+                                   net::redirect_error(use_task, ec));
+      if (ec && !channel.expired) {
+        channel.current = nullptr;
+        co_return Failure{"TLS handshake failed: " + ec.message()};
+      }
+    }
+    channel.current = nullptr;
+    if (channel.expired) co_return timed_out();
+    if (ec) {
+      co_return Failure{
+          fmt::format("cannot connect to {}:{}: {}", endpoint.host, endpoint.port, ec.message())};
+    }
+    co_return std::move(connection);
+  }
+
+  /// One GET on `connection`: a 200 event stream goes to `sink`, anything else into the body.
+  template <class Stream>
+  Task<std::variant<Response, Failure>> exchange(Stream& stream, beast::flat_buffer& buffer,
+                                                 const std::string& target, EventSink* sink) {
+    http::request<http::empty_body> request{http::verb::get, target, 11};
+    request.set(http::field::host, options.endpoint.host_header());
+    request.set(http::field::user_agent, "berth");
+    beast::error_code ec;
+    co_await http::async_write(stream, request, net::redirect_error(use_task, ec));
+    if (ec) co_return Failure{ec.message(), true};
+
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(boost::none);
+    co_await http::async_read_header(stream, buffer, parser, net::redirect_error(use_task, ec));
+    if (ec) co_return Failure{ec.message(), buffer.size() == 0};
+
+    Response response;
+    response.status = parser.get().result_int();
+    for (const auto& field : parser.get()) {
+      response.headers[lower(field.name_string())] = std::string(field.value());
+    }
+    const bool streaming = sink != nullptr && response.status == 200;
+    if (streaming) (*sink->on_connected)();
+    std::array<char, 16 * 1024> piece;
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      co_await http::async_read_some(stream, buffer, parser, net::redirect_error(use_task, ec));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return Failure{ec.message()};
+      const std::string_view bytes(piece.data(), piece.size() - parser.get().body().size);
+      if (streaming) {
+        sink->feed(bytes);
+      } else if (response.body.size() + bytes.size() > max_body_bytes) {
+        co_return Failure{fmt::format("the answer is larger than {} MiB", max_body_bytes >> 20)};
+      } else {
+        response.body.append(bytes);
+      }
+    }
+    response.keep_alive = parser.keep_alive();
+    co_return response;
+  }
+
+  Task<std::variant<Response, Failure>> exchange(Connection& connection, const std::string& target,
+                                                 EventSink* sink) {
+    co_return co_await std::visit(
+        [&](auto& stream) { return exchange(stream, connection.buffer, target, sink); },
+        connection.stream);
+  }
+
+  /// Sends the GET on the kept connection or a new one; a kept connection the daemon closed
+  /// meanwhile is replaced once.
+  Task<std::variant<Response, Failure>> transfer(Channel& channel, const std::string& target,
+                                                 EventSink* sink) {
+    const bool stream = sink != nullptr;
+    std::optional<Connection> connection = std::move(channel.idle);
+    channel.idle.reset();
+    for (;;) {
+      const bool reused = connection.has_value();
+      if (!reused) {
+        auto opened = co_await open(channel);
+        if (auto* failure = std::get_if<Failure>(&opened)) co_return std::move(*failure);
+        connection.emplace(std::move(std::get<Connection>(opened)));
+      }
+      channel.arm(stream ? std::chrono::milliseconds(0) : options.request_timeout);
+      channel.current = &*connection;
+      auto answer = co_await exchange(*connection, target, sink);
+      channel.current = nullptr;
+      channel.disarm();
+      if (channel.expired) {
+        co_return Failure{fmt::format("no answer within {}", seconds(options.request_timeout))};
+      }
+      if (auto* failure = std::get_if<Failure>(&answer)) {
+        if (reused && failure->before_answer) {
+          connection.reset();
+          continue;
+        }
+        co_return std::move(*failure);
+      }
+      auto& response = std::get<Response>(answer);
+      if (!stream && response.keep_alive) {
+        channel.idle = std::move(connection);
+      }
+      co_return std::move(response);
     }
   }
 
   /// Runs one transfer to completion, failure or shutdown.
-  Result<Response> perform(CURLM* multi, CURL* easy, const std::string& target, Transfer& transfer,
-                           bool stream) {
-    char error_buffer[CURL_ERROR_SIZE] = {};
-    transfer.stopped = &stopped;
-    configure(easy, target, transfer, stream, error_buffer);
-    curl_multi_add_handle(multi, easy);
-    CURLcode code = CURLE_OK;
-    bool finished = false;
-    while (!stopped.load()) {
-      int running = 0;
-      if (curl_multi_perform(multi, &running) != CURLM_OK) break;
-      int left = 0;
-      while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
-        if (message->msg == CURLMSG_DONE && message->easy_handle == easy) {
-          code = message->data.result;
-          finished = true;
-        }
-      }
-      if (finished || running == 0) break;
-      // Wakes up on socket activity, on curl's own timers, or on curl_multi_wakeup (shutdown).
-      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+  Result<Response> perform(Channel& channel, const std::string& target, EventSink* sink = nullptr) {
+    std::optional<std::variant<Response, Failure>> outcome;
+    net::co_spawn(channel.io, transfer(channel, target, sink),
+                  [&](std::exception_ptr error, std::variant<Response, Failure> result) {
+                    if (error) {
+                      outcome = Failure{"unexpected failure"};
+                    } else {
+                      outcome = std::move(result);
+                    }
+                  });
+    {
+      // Checked under the lock so that a shutdown() cannot slip between the check and restart().
+      const std::lock_guard lock(stop_mutex);
+      if (stopped) return interrupted();
+      channel.io.restart();
     }
-    curl_multi_remove_handle(multi, easy);
-    if (stopped.load()) {
-      return Error{Error::Kind::interrupted, fmt::format("Docker at {}: shutting down", where())};
-    }
-    if (!finished || code != CURLE_OK) {
-      std::string detail = error_buffer[0] != '\0' ? std::string(error_buffer)
-                                                   : std::string(curl_easy_strerror(code));
-      long os_error = 0;
-      if (options.endpoint.kind == Endpoint::Kind::unix_socket && code == CURLE_COULDNT_CONNECT &&
-          curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_error) == CURLE_OK && os_error != 0) {
-        // curl words a socket failure as "localhost port 80"; the system's reason says more.
-        detail = "cannot connect to the socket: " +
-                 std::system_category().message(static_cast<int>(os_error));
-      }
+    channel.io.run();
+    if (!outcome) return interrupted();
+    if (auto* failure = std::get_if<Failure>(&*outcome)) {
       return Error{Error::Kind::connection,
-                   fmt::format("Docker at {}: GET {}: {}", where(), target, detail)};
+                   fmt::format("Docker at {}: GET {}: {}", where(), target, failure->detail)};
     }
-    return std::move(transfer.response);
-  }
-
-  Result<Response> get(const std::string& target) {
-    curl_easy_reset(request_easy);
-    Transfer transfer;
-    return perform(request_multi, request_easy, target, transfer, false);
+    return std::move(std::get<Response>(*outcome));
   }
 
   /// An error result for a non-2xx answer, naming the endpoint, the request and the daemon's words.
@@ -253,7 +414,7 @@ struct Client::Impl {
 
   Result<DaemonInfo> connect() {
     // Unversioned: /_ping is how the version is found out.
-    auto ping = get("/_ping");
+    auto ping = perform(requests, "/_ping");
     if (auto* error = std::get_if<Error>(&ping)) return std::move(*error);
     auto& pong = std::get<Response>(ping);
     if (pong.status != 200) return http_error("/_ping", pong);
@@ -278,7 +439,7 @@ struct Client::Impl {
     info.api_version = std::min(info.daemon_api_version, max_api_version);
 
     const std::string target = fmt::format("/v{}/version", info.api_version.to_string());
-    auto answer = get(target);
+    auto answer = perform(requests, target);
     if (auto* error = std::get_if<Error>(&answer)) return std::move(*error);
     auto& response = std::get<Response>(answer);
     if (response.status == 400) {
@@ -322,7 +483,7 @@ struct Client::Impl {
     const auto api = api_version();
     if (!api) return not_connected("/containers/json");
     const std::string target = fmt::format("/v{}/containers/json?all=1", api->to_string());
-    auto answer = get(target);
+    auto answer = perform(requests, target);
     if (auto* error = std::get_if<Error>(&answer)) return std::move(*error);
     auto& response = std::get<Response>(answer);
     if (response.status != 200) return http_error(target, response);
@@ -336,11 +497,9 @@ struct Client::Impl {
   Result<labels::ContainerInfo> inspect_container(std::string_view id) {
     const auto api = api_version();
     if (!api) return not_connected("/containers/{id}/json");
-    char* escaped = curl_easy_escape(request_easy, id.data(), static_cast<int>(id.size()));
     const std::string target =
-        fmt::format("/v{}/containers/{}/json", api->to_string(), escaped ? escaped : "");
-    curl_free(escaped);
-    auto answer = get(target);
+        fmt::format("/v{}/containers/{}/json", api->to_string(), percent_encode(id));
+    auto answer = perform(requests, target);
     if (auto* error = std::get_if<Error>(&answer)) return std::move(*error);
     auto& response = std::get<Response>(answer);
     if (response.status != 200) return http_error(target, response);
@@ -356,20 +515,11 @@ struct Client::Impl {
                              const std::function<void()>& on_connected) {
     const auto api = api_version();
     if (!api) return not_connected("/events");
-    CURL* easy = curl_easy_init();
-    if (easy == nullptr) {
-      return Error{Error::Kind::connection, "libcurl could not create a handle for /events"};
-    }
-    const std::string filters = R"({"type":["container","network"]})";
-    char* escaped = curl_easy_escape(easy, filters.data(), static_cast<int>(filters.size()));
-    const std::string target = fmt::format("/v{}/events?since={}&filters={}", api->to_string(),
-                                           format_since(since_nano), escaped ? escaped : "");
-    curl_free(escaped);
-    Transfer transfer;
-    transfer.on_event = &on_event;
-    transfer.on_connected = &on_connected;
-    auto answer = perform(stream_multi, easy, target, transfer, true);
-    curl_easy_cleanup(easy);
+    const std::string target =
+        fmt::format("/v{}/events?since={}&filters={}", api->to_string(), format_since(since_nano),
+                    percent_encode(R"({"type":["container","network"]})"));
+    EventSink sink{&on_event, &on_connected, {}};
+    auto answer = perform(events, target, &sink);
     if (auto* error = std::get_if<Error>(&answer)) return std::move(*error);
     auto& response = std::get<Response>(answer);
     if (response.status != 200) return http_error(target, response);
@@ -377,9 +527,12 @@ struct Client::Impl {
   }
 
   void shutdown() {
-    stopped.store(true);
-    curl_multi_wakeup(request_multi);
-    curl_multi_wakeup(stream_multi);
+    {
+      const std::lock_guard lock(stop_mutex);
+      stopped = true;
+    }
+    requests.io.stop();
+    events.io.stop();
   }
 };
 

@@ -70,11 +70,9 @@ std::string Endpoint::to_string() const {
   return fmt::format("{}://{}:{}", tls ? "https" : "tcp", host, port);
 }
 
-std::string Endpoint::base_url() const {
-  // For a socket the host part only fills the Host header; the path goes to
-  // CURLOPT_UNIX_SOCKET_PATH.
-  if (kind == Kind::unix_socket) return "http://localhost";
-  return fmt::format("{}://{}:{}", tls ? "https" : "http", host, port);
+std::string Endpoint::host_header() const {
+  if (kind == Kind::unix_socket) return "localhost";
+  return fmt::format("{}:{}", host, port);
 }
 
 std::variant<Endpoint, EndpointError> parse_endpoint(std::string_view text,

@@ -1,14 +1,22 @@
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "berth/docker/client.hpp"
+#include "berth/tls/store.hpp"
 #include "fake_daemon.hpp"
+#include "support/temp_dir.hpp"
+#include "tcp_front.hpp"
 
 using namespace berth::docker;
 using berth::docker::test::container_id;
 using berth::docker::test::FakeDaemon;
+using berth::docker::test::FrontTls;
+using berth::docker::test::TcpFront;
 using namespace std::chrono_literals;
 
 namespace {
@@ -253,4 +261,135 @@ TEST_CASE("shutdown ends an idle event stream at once", "[client]") {
   const auto after = client.list_containers();
   REQUIRE(std::holds_alternative<Error>(after));
   CHECK(std::get<Error>(after).kind == Error::Kind::interrupted);
+}
+
+namespace {
+
+/// A CA, the daemon's certificate for 127.0.0.1 and a client certificate, as `dockerd --tlsverify`
+/// and DOCKER_CERT_PATH use them, plus a CA that signed none of them.
+struct Certificates {
+  berth::test::TempDir dir{"berth-docker-tls"};
+  std::optional<berth::tls::PemPair> authority;  ///< the CA's own key pair
+  std::string ca = write("ca.pem", issue({"berth test CA", {}, {}, true}).cert);
+  std::string other_ca =
+      write("other-ca.pem", berth::tls::generate_certificate({"other CA", {}, {}, true})->cert);
+  std::string daemon_cert, daemon_key, client_cert, client_key;
+
+  Certificates() {
+    const auto daemon = issue({"docker", {"localhost"}, {"127.0.0.1"}});
+    daemon_cert = write("daemon-cert.pem", daemon.cert);
+    daemon_key = write("daemon-key.pem", daemon.key);
+    const auto client = issue({"client", {}, {}});
+    client_cert = write("cert.pem", client.cert);
+    client_key = write("key.pem", client.key);
+  }
+
+  berth::tls::PemPair issue(const berth::tls::CertificateSpec& spec) {
+    if (spec.ca) {
+      authority = berth::tls::generate_certificate(spec);
+      REQUIRE(authority);
+      return *authority;
+    }
+    const auto pair = berth::tls::generate_certificate(spec, &*authority);
+    REQUIRE(pair);
+    return *pair;
+  }
+
+  std::string write(const std::string& name, const std::string& pem) {
+    const auto path = (dir.path() / name).string();
+    std::ofstream(path) << pem;
+    return path;
+  }
+};
+
+Client make_tcp_client(std::uint16_t port, std::optional<TlsOptions> tls,
+                       std::chrono::milliseconds request_timeout = 30s) {
+  ClientOptions options;
+  options.endpoint =
+      std::get<Endpoint>(parse_endpoint(fmt::format("tcp://127.0.0.1:{}", port), tls));
+  options.request_timeout = request_timeout;
+  return Client(options);
+}
+
+}  // namespace
+
+TEST_CASE("a tcp endpoint keeps its connection and replaces one the daemon closed", "[client]") {
+  FakeDaemon daemon;
+  daemon.put_container(FakeDaemon::make_container(container_id(1), "web-1"));
+  TcpFront front(daemon.socket_path(), std::nullopt);
+  auto client = make_tcp_client(front.port(), std::nullopt);
+  const auto connected = client.connect();
+  if (const auto* error = std::get_if<Error>(&connected)) FAIL(error->message);
+  REQUIRE(std::holds_alternative<std::vector<std::string>>(client.list_containers()));
+  CHECK(front.connections() == 1);  // /_ping, /version and the list on one connection
+
+  daemon.restart();  // closes every connection
+  const auto listed = client.list_containers();
+  if (const auto* error = std::get_if<Error>(&listed)) FAIL(error->message);
+  CHECK(std::get<std::vector<std::string>>(listed).size() == 1);
+  CHECK(front.connections() == 2);
+}
+
+TEST_CASE("a request without an answer fails at the request timeout and the next one works",
+          "[client]") {
+  FakeDaemon daemon;
+  const auto a = container_id(1);
+  daemon.put_container(FakeDaemon::make_container(a, "web-1"));
+  TcpFront front(daemon.socket_path(), std::nullopt);
+  auto client = make_tcp_client(front.port(), std::nullopt, 300ms);
+  REQUIRE(std::holds_alternative<DaemonInfo>(client.connect()));
+  daemon.set_inspect_delay(a, 3s);
+  const auto begin = std::chrono::steady_clock::now();
+  const auto late = client.inspect_container(a);
+  CHECK(std::chrono::steady_clock::now() - begin < 2s);
+  REQUIRE(std::holds_alternative<Error>(late));
+  CHECK(std::get<Error>(late).kind == Error::Kind::connection);
+  CHECK(contains(std::get<Error>(late).message, "no answer within 0.3 s"));
+  CHECK(contains(std::get<Error>(late).message, "/containers/" + a + "/json"));
+  daemon.set_inspect_delay(a, 0ms);
+  CHECK(std::holds_alternative<berth::labels::ContainerInfo>(client.inspect_container(a)));
+}
+
+TEST_CASE("TLS to the daemon: its CA, a client certificate, and what fails", "[client]") {
+  Certificates certificates;
+  FakeDaemon daemon;
+  TcpFront front(daemon.socket_path(),
+                 FrontTls{certificates.ca, certificates.daemon_cert, certificates.daemon_key});
+  const TlsOptions good{certificates.ca, certificates.client_cert, certificates.client_key, false};
+
+  SECTION("verified with the daemon's CA, the client certificate presented") {
+    auto client = make_tcp_client(front.port(), good);
+    const auto connected = client.connect();
+    if (const auto* error = std::get_if<Error>(&connected)) FAIL(error->message);
+    CHECK(std::get<DaemonInfo>(connected).api_version.to_string() == "1.47");
+  }
+  SECTION("a certificate from another CA is refused, unless verification is skipped") {
+    auto wrong = good;
+    wrong.ca = certificates.other_ca;
+    auto client = make_tcp_client(front.port(), wrong);
+    const auto refused = client.connect();
+    REQUIRE(std::holds_alternative<Error>(refused));
+    CHECK(std::get<Error>(refused).kind == Error::Kind::connection);
+    CHECK(contains(std::get<Error>(refused).message, "TLS handshake failed"));
+    CHECK(contains(std::get<Error>(refused).message, "certificate verify failed"));
+
+    wrong.insecure_skip_verify = true;
+    auto skipping = make_tcp_client(front.port(), wrong);
+    CHECK(std::holds_alternative<DaemonInfo>(skipping.connect()));
+  }
+  SECTION("without a client certificate the daemon refuses the handshake") {
+    auto client = make_tcp_client(front.port(), TlsOptions{certificates.ca, "", "", false});
+    const auto refused = client.connect();
+    REQUIRE(std::holds_alternative<Error>(refused));
+    CHECK(std::get<Error>(refused).kind == Error::Kind::connection);
+  }
+  SECTION("a missing CA file is named") {
+    auto missing = good;
+    missing.ca = (certificates.dir.path() / "nope.pem").string();
+    auto client = make_tcp_client(front.port(), missing);
+    const auto refused = client.connect();
+    REQUIRE(std::holds_alternative<Error>(refused));
+    CHECK(
+        contains(std::get<Error>(refused).message, "cannot load the CA certificate " + missing.ca));
+  }
 }

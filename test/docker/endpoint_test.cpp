@@ -21,25 +21,24 @@ TEST_CASE("parse_endpoint accepts the DOCKER_HOST forms", "[endpoint]") {
   struct Case {
     std::string text;
     std::string expected;  // Endpoint::to_string()
-    std::string base_url;
+    std::string host_header;
   };
   const auto c = GENERATE(values<Case>({
-      {"unix:///var/run/docker.sock", "unix:///var/run/docker.sock", "http://localhost"},
-      {"unix:///run/user/1000/docker.sock", "unix:///run/user/1000/docker.sock",
-       "http://localhost"},
-      {"tcp://10.0.0.5:2375", "tcp://10.0.0.5:2375", "http://10.0.0.5:2375"},
-      {"tcp://docker.internal", "tcp://docker.internal:2375", "http://docker.internal:2375"},
-      {"tcp://docker:1234/", "tcp://docker:1234", "http://docker:1234"},
-      {"tcp://[::1]:2375", "tcp://[::1]:2375", "http://[::1]:2375"},
-      {"http://127.0.0.1:2375", "tcp://127.0.0.1:2375", "http://127.0.0.1:2375"},
-      {"localhost:4243", "tcp://localhost:4243", "http://localhost:4243"},
-      {"https://docker:2376", "https://docker:2376", "https://docker:2376"},
+      {"unix:///var/run/docker.sock", "unix:///var/run/docker.sock", "localhost"},
+      {"unix:///run/user/1000/docker.sock", "unix:///run/user/1000/docker.sock", "localhost"},
+      {"tcp://10.0.0.5:2375", "tcp://10.0.0.5:2375", "10.0.0.5:2375"},
+      {"tcp://docker.internal", "tcp://docker.internal:2375", "docker.internal:2375"},
+      {"tcp://docker:1234/", "tcp://docker:1234", "docker:1234"},
+      {"tcp://[::1]:2375", "tcp://[::1]:2375", "[::1]:2375"},
+      {"127.0.0.1:2375", "tcp://127.0.0.1:2375", "127.0.0.1:2375"},
+      {"localhost:4243", "tcp://localhost:4243", "localhost:4243"},
+      {"https://docker:2376", "https://docker:2376", "docker:2376"},
   }));
   CAPTURE(c.text);
   const auto parsed = parse_endpoint(c.text);
   REQUIRE(std::holds_alternative<Endpoint>(parsed));
   CHECK(std::get<Endpoint>(parsed).to_string() == c.expected);
-  CHECK(std::get<Endpoint>(parsed).base_url() == c.base_url);
+  CHECK(std::get<Endpoint>(parsed).host_header() == c.host_header);
 }
 
 TEST_CASE("parse_endpoint rejects malformed endpoints and names them", "[endpoint]") {
@@ -60,7 +59,7 @@ TEST_CASE("a tcp endpoint with TLS defaults to port 2376", "[endpoint]") {
   REQUIRE(std::holds_alternative<Endpoint>(parsed));
   const auto& endpoint = std::get<Endpoint>(parsed);
   CHECK(endpoint.port == 2376);
-  CHECK(endpoint.base_url() == "https://docker:2376");
+  CHECK(endpoint.host_header() == "docker:2376");
   REQUIRE(endpoint.tls);
   CHECK(endpoint.tls->cert == "cert");
 }
@@ -130,7 +129,7 @@ TEST_CASE("resolve_endpoint: TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH", "
   if (c.tls) {
     CHECK(endpoint.tls->ca == c.ca);
     CHECK(endpoint.tls->insecure_skip_verify == c.insecure);
-    CHECK(endpoint.base_url().starts_with("https://"));
+    CHECK(endpoint.to_string().starts_with("https://"));
   }
 }
 

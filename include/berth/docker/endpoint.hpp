@@ -30,8 +30,8 @@ struct Endpoint {
 
   /// The endpoint as the user would write it: unix:///path, tcp://host:port (https://... with TLS).
   std::string to_string() const;
-  /// The URL prefix requests go to: "http://localhost" for a socket, else http(s)://host:port.
-  std::string base_url() const;
+  /// The Host header of requests: "localhost" for a socket, else host:port.
+  std::string host_header() const;
 };
 
 struct EndpointError {
