@@ -1,5 +1,5 @@
 #pragma once
-// DockerApi over libcurl: unix socket, tcp or tcp+TLS. Requests (connect, list, inspect) may be
+// DockerApi over Beast: unix socket, tcp or tcp+TLS. Requests (connect, list, inspect) may be
 // made from one thread at a time and stream_events from one other thread at a time; shutdown() from
 // any thread.
 
