@@ -384,6 +384,8 @@ struct Client::Impl {
     std::optional<std::variant<Response, Failure>> outcome;
     net::co_spawn(channel.io, transfer(channel, target, sink),
                   [&](std::exception_ptr error, std::variant<Response, Failure> result) {
+                    // A deadline left armed would keep run() waiting for it.
+                    channel.disarm();
                     if (error) {
                       outcome = Failure{"unexpected failure"};
                     } else {
