@@ -133,7 +133,8 @@ struct Connection {
   }
 };
 
-/// What a failed step reports; `before_answer` marks failures a fresh connection may not repeat.
+/// What a failed step reports. `before_answer`: no byte of the answer came, so on a kept
+/// connection the daemon may have closed it meanwhile and a fresh one is worth a try.
 struct Failure {
   std::string detail;
   bool before_answer = false;
@@ -170,6 +171,7 @@ struct Client::Impl {
   ClientOptions options;
   std::mutex stop_mutex;
   bool stopped = false;                          ///< under stop_mutex
+  std::mutex tls_mutex;                          ///< both channels may connect at once
   std::optional<net::ssl::context> tls_context;  ///< built on the first TLS connect
   Channel requests;
   Channel events;
@@ -197,6 +199,7 @@ struct Client::Impl {
 
   /// The TLS context from the endpoint's files: only their CA is trusted when one is given.
   std::optional<std::string> prepare_tls_context() {
+    const std::lock_guard lock(tls_mutex);
     if (tls_context) return std::nullopt;
     const TlsOptions& tls = *options.endpoint.tls;
     net::ssl::context context(net::ssl::context::tls_client);
