@@ -46,8 +46,9 @@ struct Assembly {
 
 /// Traefik's internal services that routers may name: api@internal and dashboard@internal with
 /// the API, ping@internal with ping, prometheus@internal with Prometheus metrics, and always
-/// noop@internal (no servers: for routers whose middleware answers, such as a redirection). Each
-/// is a load balancer over berth's internal API server at `internal_url`, which listens on the
+/// noop@internal (no servers: for routers whose middleware answers, such as a redirection; the
+/// proxy answers 418 when a request reaches it, as Traefik does). The others are each
+/// a load balancer over berth's internal API server at `internal_url`, which listens on the
 /// loopback interface only, so the API needs no `traefik` entry point: a router with a Host rule
 /// and a basicauth middleware in front of it is how it is published safely.
 config::Configuration internal_services(const config::StaticConfiguration& configuration,

@@ -351,9 +351,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     pick_ = state.balancer->pick(route->service, view);
-    if (pick_.server == nullptr) {
-      return send_error(http::status::service_unavailable, "no available server\n", true);
-    }
+    if (pick_.server == nullptr) return send_no_server(state.snapshot->services[route->service]);
     // The request keeps this snapshot (and so its server and cookie data) until it ends.
     snapshot_ = state.snapshot;
     forward(host, target->origin);
@@ -431,9 +429,7 @@ class Session : public std::enable_shared_from_this<Session> {
       runtime::Balancer balancer(snapshot_);
       pick_ = balancer.pick(service_, view);
     }
-    if (pick_.server == nullptr) {
-      return send_error(http::status::service_unavailable, "no available server\n", true);
-    }
+    if (pick_.server == nullptr) return send_no_server(snapshot_->services[service_]);
     retry_allowed_ = idempotent(request.method()) && (!has_body_ || buffered_);
     forward(host_storage_, target->origin);
   }
@@ -1255,6 +1251,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     end_request();
     write_local_response();
+  }
+
+  /// No server to pick. noop@internal has none by design and answers 418, as Traefik's does.
+  void send_no_server(const runtime::ServiceNode& service) {
+    if (service.name == "noop@internal") {
+      return send_error(static_cast<http::status>(418), "", false);
+    }
+    send_error(http::status::service_unavailable, "no available server\n", true);
   }
 
   /// The entry point's redirection, answered as Traefik's redirect middleware does.

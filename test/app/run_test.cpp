@@ -213,6 +213,9 @@ TEST_CASE("api@internal serves the API and dashboard only through a router, behi
                          "    health:\n"
                          "      rule: Host(`berth.test`) && Path(`/ping`)\n"
                          "      service: ping@internal\n"
+                         "    teapot:\n"
+                         "      rule: Host(`noop.test`)\n"
+                         "      service: noop@internal\n"
                          "  middlewares:\n"
                          "    auth:\n"
                          "      basicAuth:\n"
@@ -227,7 +230,7 @@ TEST_CASE("api@internal serves the API and dashboard only through a router, behi
   ChildProcess& berth = *started;
   const std::uint16_t traefik = entry_point_port(berth, "traefik");
   const std::uint16_t web = entry_point_port(berth, "web");
-  REQUIRE(berth.read_until_contains("2 routers,", 10s));
+  REQUIRE(berth.read_until_contains("3 routers,", 10s));
 
   berth::test::HttpClient client("127.0.0.1", web);
   auto refused = client.get("/api/http/routers", {{"Host", "berth.test"}});
@@ -252,6 +255,12 @@ TEST_CASE("api@internal serves the API and dashboard only through a router, behi
   REQUIRE(ping);
   CHECK(ping->status == 200);
   CHECK(ping->body == "OK");
+
+  // noop@internal answers 418 with nothing in the body, as Traefik's does.
+  auto noop = client.get("/", {{"Host", "noop.test"}});
+  REQUIRE(noop);
+  CHECK(noop->status == 418);
+  CHECK(noop->body.empty());
 
   // Without api.insecure the `traefik` entry point has ping, and no API.
   auto direct = http_get("127.0.0.1", traefik, "/api/http/routers", 5s);
