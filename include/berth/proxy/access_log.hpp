@@ -61,7 +61,7 @@ enum class AccessLogFormat { common, json };
 /// is in one of the ranges, it was retried, or it took longer than min_duration. With none
 /// configured, every line is kept.
 struct AccessLogFilters {
-  std::vector<std::pair<unsigned, unsigned>> status_codes;  ///< inclusive ranges
+  std::vector<std::pair<unsigned, unsigned>> status_codes{};  ///< inclusive ranges
   bool retry_attempts = false;
   std::chrono::nanoseconds min_duration{0};  ///< 0: not a filter
 
@@ -78,9 +78,9 @@ enum class FieldMode : std::uint8_t { keep, drop, redact };
 /// kept or redacted.
 struct AccessLogFields {
   FieldMode default_mode = FieldMode::keep;
-  std::vector<std::pair<std::string, FieldMode>> names;
+  std::vector<std::pair<std::string, FieldMode>> names{};
   FieldMode headers_default_mode = FieldMode::drop;
-  std::vector<std::pair<std::string, FieldMode>> headers;
+  std::vector<std::pair<std::string, FieldMode>> headers{};
 };
 
 /// The fields berth writes, in the order of Go's sorted JSON keys.
@@ -149,8 +149,8 @@ struct AccessLogOptions {
   AccessLogFormat format = AccessLogFormat::common;
   std::size_t ring_bytes = 1 << 20;  ///< per producer: lines waiting for the writer
   std::chrono::milliseconds flush_interval{50};
-  AccessLogFilters filters;
-  AccessLogFields fields;
+  AccessLogFilters filters{};
+  AccessLogFields fields{};
 };
 
 class AccessLog {
