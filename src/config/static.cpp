@@ -138,10 +138,6 @@ void validate_access_log(const AccessLog& log) {
 
 }  // namespace
 
-std::span<const std::string_view> access_log_field_names() {
-  return field_names;
-}
-
 std::optional<std::pair<unsigned, unsigned>> parse_status_code_range(std::string_view text) {
   const auto code = [](std::string_view digits) -> std::optional<unsigned> {
     unsigned number = 0;

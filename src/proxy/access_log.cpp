@@ -282,9 +282,9 @@ void format_common(const RequestRecord& r, const LineFields& f, std::string& out
   out += ' ';
   number(LogField::downstream_content_size, r.response_bytes);
   out += ' ';
-  append_common_header(out, r.referer, f.header_mode("Referer"));
+  append_common_header(out, r.referer, f.referer_mode());
   out += ' ';
-  append_common_header(out, r.user_agent, f.header_mode("User-Agent"));
+  append_common_header(out, r.user_agent, f.user_agent_mode());
   out += ' ';
   number(LogField::request_count, r.request_count);
   out += ' ';
@@ -439,7 +439,7 @@ bool AccessLogFilters::keeps(const RequestRecord& record) const noexcept {
 }
 
 LineFields::LineFields(const AccessLogFields& fields)
-    : headers_default_mode_(fields.headers_default_mode) {
+    : headers_default_mode_(fields.headers_default_mode), header_modes_(fields.headers) {
   for (std::size_t i = 0; i < field_names.size(); ++i) {
     FieldMode mode = fields.default_mode;
     for (const auto& [name, named_mode] : fields.names) {
@@ -448,12 +448,11 @@ LineFields::LineFields(const AccessLogFields& fields)
     if (mode != FieldMode::drop) kept_ |= 1U << i;
   }
   shows_headers_ = headers_default_mode_ != FieldMode::drop;
-  for (const auto& [name, mode] : fields.headers) {
-    std::string key;
-    for (const char c : name) key += lower(c);
-    header_modes_.emplace_back(std::move(key), mode);
+  for (const auto& [name, mode] : header_modes_) {
     shows_headers_ = shows_headers_ || mode != FieldMode::drop;
   }
+  referer_mode_ = header_mode("Referer");
+  user_agent_mode_ = header_mode("User-Agent");
 }
 
 FieldMode LineFields::header_mode(std::string_view name) const noexcept {

@@ -8,7 +8,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -185,9 +184,6 @@ struct AccessLog {
   friend bool operator==(const AccessLog&, const AccessLog&) = default;
 };
 
-/// Traefik's access log field names, as accessLog.fields.names takes them.
-std::span<const std::string_view> access_log_field_names();
-
 /// One entry of accessLog.filters.statusCodes ("404", "500-599"): the inclusive range, or nothing
 /// when the text is not one.
 std::optional<std::pair<unsigned, unsigned>> parse_status_code_range(std::string_view text);
@@ -276,7 +272,8 @@ void apply_environment(StaticConfiguration& configuration,
 void set_effective_configuration(StaticConfiguration& configuration);
 
 /// Checks addresses ([host]:port), redirection targets, entry points used by ping/metrics, log
-/// level and formats, and numeric ranges. Throws StaticConfigError on the first problem.
+/// level and formats, numeric ranges, and the access log's status code ranges, field names and
+/// modes. Throws StaticConfigError on the first problem.
 void validate(const StaticConfiguration& configuration);
 
 }  // namespace berth::config

@@ -125,13 +125,18 @@ class LineFields {
     return ((kept_ >> static_cast<unsigned>(field)) & 1U) != 0;
   }
   FieldMode header_mode(std::string_view name) const noexcept;
+  /// The modes of the headers a common line shows.
+  FieldMode referer_mode() const noexcept { return referer_mode_; }
+  FieldMode user_agent_mode() const noexcept { return user_agent_mode_; }
   /// Whether any header can show: otherwise a record needs no header views.
   bool shows_headers() const noexcept { return shows_headers_; }
 
  private:
   std::uint32_t kept_ = 0;
   FieldMode headers_default_mode_ = FieldMode::drop;
-  std::vector<std::pair<std::string, FieldMode>> header_modes_;  ///< names lower-cased
+  std::vector<std::pair<std::string, FieldMode>> header_modes_;
+  FieldMode referer_mode_ = FieldMode::drop;
+  FieldMode user_agent_mode_ = FieldMode::drop;
   bool shows_headers_ = false;
 };
 
