@@ -45,6 +45,34 @@ sigset_t block_shutdown_signals() {
   return signals;
 }
 
+/// The validated accessLog section as the proxy takes it.
+proxy::AccessLogOptions access_log_options(const config::AccessLog& access_log) {
+  const auto mode = [](const std::string& name) {
+    if (name == "drop") return proxy::FieldMode::drop;
+    return name == "redact" ? proxy::FieldMode::redact : proxy::FieldMode::keep;
+  };
+  proxy::AccessLogOptions log;
+  log.file_path = access_log.file_path;
+  log.format =
+      access_log.format == "json" ? proxy::AccessLogFormat::json : proxy::AccessLogFormat::common;
+  for (const auto& range : access_log.filters.status_codes) {
+    // validate() accepted every range.
+    log.filters.status_codes.push_back(config::parse_status_code_range(range).value());
+  }
+  log.filters.retry_attempts = access_log.filters.retry_attempts;
+  log.filters.min_duration = access_log.filters.min_duration;
+  const auto& fields = access_log.fields;
+  log.fields.default_mode = mode(fields.default_mode);
+  for (const auto& [name, field_mode] : fields.names) {
+    log.fields.names.emplace_back(name, mode(field_mode));
+  }
+  log.fields.headers_default_mode = mode(fields.headers.default_mode);
+  for (const auto& [name, header_mode] : fields.headers.names) {
+    log.fields.headers.emplace_back(name, mode(header_mode));
+  }
+  return log;
+}
+
 proxy::ServerOptions proxy_options(const config::StaticConfiguration& configuration,
                                    const EntryPointPlan& plan) {
   proxy::ServerOptions options;
@@ -88,13 +116,7 @@ proxy::ServerOptions proxy_options(const config::StaticConfiguration& configurat
     options.metrics = {true, prometheus->add_entry_points_labels, prometheus->add_routers_labels,
                        prometheus->add_services_labels};
   }
-  if (const auto& access_log = configuration.access_log) {
-    proxy::AccessLogOptions log;
-    log.file_path = access_log->file_path;
-    log.format = access_log->format == "json" ? proxy::AccessLogFormat::json
-                                              : proxy::AccessLogFormat::common;
-    options.access_log = std::move(log);
-  }
+  if (configuration.access_log) options.access_log = access_log_options(*configuration.access_log);
   return options;
 }
 

@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <charconv>
 
 #include "berth/config/static.hpp"
@@ -34,7 +37,123 @@ void require_entry_point(const StaticConfiguration& c, const std::string& path,
   if (!c.entry_points.contains(name)) fail(path, "unknown entry point \"" + name + "\"");
 }
 
+// Traefik's field names (pkg/middlewares/accesslog/logdata.go), those berth does not write
+// included, so that a Traefik configuration is accepted as it is.
+constexpr std::array<std::string_view, 40> field_names{"StartUTC",
+                                                       "StartLocal",
+                                                       "Duration",
+                                                       "RouterName",
+                                                       "ServiceName",
+                                                       "ServiceURL",
+                                                       "ServiceAddr",
+                                                       "ClientAddr",
+                                                       "ClientHost",
+                                                       "ClientPort",
+                                                       "ClientUsername",
+                                                       "RequestAddr",
+                                                       "RequestHost",
+                                                       "RequestPort",
+                                                       "RequestMethod",
+                                                       "RequestPath",
+                                                       "RequestProtocol",
+                                                       "RequestScheme",
+                                                       "RequestContentSize",
+                                                       "OriginDuration",
+                                                       "OriginContentSize",
+                                                       "OriginStatus",
+                                                       "DownstreamStatus",
+                                                       "DownstreamContentSize",
+                                                       "RequestCount",
+                                                       "GzipRatio",
+                                                       "Overhead",
+                                                       "RetryAttempts",
+                                                       "TLSVersion",
+                                                       "TLSCipher",
+                                                       "TLSClientSubject",
+                                                       "TraceId",
+                                                       "SpanId",
+                                                       "trace_id",
+                                                       "span_id",
+                                                       "KubernetesIngressNamespace",
+                                                       "KubernetesIngressName",
+                                                       "KubernetesServiceName",
+                                                       "KubernetesServicePort",
+                                                       "entryPointName"};
+
+bool same_letters(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+/// An HTTP token, as a header name must be.
+bool is_header_name(std::string_view name) {
+  constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           specials.find(c) != std::string_view::npos;
+  });
+}
+
+void validate_access_log(const AccessLog& log) {
+  if (!is_format(log.format)) fail("accessLog.format", "unknown format \"" + log.format + "\"");
+  if (log.buffering_size < 0) fail("accessLog.bufferingSize", "must not be negative");
+  for (const auto& range : log.filters.status_codes) {
+    if (!parse_status_code_range(range)) {
+      fail("accessLog.filters.statusCodes",
+           "invalid status code range \"" + range +
+               "\" (expected a code such as 404 or a range such as 500-599, from 100 to 999)");
+    }
+  }
+  if (log.filters.min_duration.count() < 0) {
+    fail("accessLog.filters.minDuration", "must not be negative");
+  }
+  if (!is_field_mode(log.fields.default_mode)) {
+    fail("accessLog.fields.defaultMode",
+         "unknown mode \"" + log.fields.default_mode + "\" (expected keep or drop)");
+  }
+  for (const auto& [name, mode] : log.fields.names) {
+    const std::string path = "accessLog.fields.names." + name;
+    const bool known =
+        std::any_of(field_names.begin(), field_names.end(),
+                    [&](std::string_view field) { return same_letters(field, name); });
+    // Traefik ignores a name it does not know; a typo would silently keep a field meant to go.
+    if (!known) fail(path, "unknown field \"" + name + "\"");
+    if (!is_field_mode(mode)) fail(path, "unknown mode \"" + mode + "\" (expected keep or drop)");
+  }
+  const auto& headers = log.fields.headers;
+  if (!is_header_mode(headers.default_mode)) {
+    fail("accessLog.fields.headers.defaultMode",
+         "unknown mode \"" + headers.default_mode + "\" (expected keep, drop or redact)");
+  }
+  for (const auto& [name, mode] : headers.names) {
+    const std::string path = "accessLog.fields.headers.names." + name;
+    if (!is_header_name(name)) fail(path, "invalid header name \"" + name + "\"");
+    if (!is_header_mode(mode)) {
+      fail(path, "unknown mode \"" + mode + "\" (expected keep, drop or redact)");
+    }
+  }
+}
+
 }  // namespace
+
+std::optional<std::pair<unsigned, unsigned>> parse_status_code_range(std::string_view text) {
+  const auto code = [](std::string_view digits) -> std::optional<unsigned> {
+    unsigned number = 0;
+    const char* end = digits.data() + digits.size();
+    const auto [ptr, ec] = std::from_chars(digits.data(), end, number);
+    if (digits.empty() || ec != std::errc{} || ptr != end || number < 100 || number > 999) {
+      return std::nullopt;
+    }
+    return number;
+  };
+  const auto dash = text.find('-');
+  const auto low = code(text.substr(0, dash));
+  const auto high = dash == std::string_view::npos ? low : code(text.substr(dash + 1));
+  if (!low || !high || *low > *high) return std::nullopt;
+  return std::pair{*low, *high};
+}
 
 void set_effective_configuration(StaticConfiguration& c) {
   if (c.entry_points.empty()) c.entry_points["http"].address = ":80";
@@ -83,12 +202,7 @@ void validate(const StaticConfiguration& c) {
   }
   if (!is_log_level(c.log.level)) fail("log.level", "unknown level \"" + c.log.level + "\"");
   if (!is_format(c.log.format)) fail("log.format", "unknown format \"" + c.log.format + "\"");
-  if (c.access_log && !is_format(c.access_log->format)) {
-    fail("accessLog.format", "unknown format \"" + c.access_log->format + "\"");
-  }
-  if (c.access_log && c.access_log->buffering_size < 0) {
-    fail("accessLog.bufferingSize", "must not be negative");
-  }
+  if (c.access_log) validate_access_log(*c.access_log);
   if (c.servers_transport.max_idle_conns_per_host < 0) {
     fail("serversTransport.maxIdleConnsPerHost", "must not be negative");
   }

@@ -11,4 +11,10 @@ bool is_log_level(std::string_view level);
 /// common or json.
 bool is_format(std::string_view format);
 
+/// An access log field mode: keep or drop.
+bool is_field_mode(std::string_view mode);
+
+/// An access log header mode: keep, drop or redact.
+bool is_header_mode(std::string_view mode);
+
 }  // namespace berth::config

@@ -66,6 +66,8 @@ Acme& acme(StaticConfiguration& c, const Names& n) {
 constexpr std::array<std::string_view, 7> log_levels{"TRACE", "DEBUG", "INFO", "WARN",
                                                      "ERROR", "FATAL", "PANIC"};
 constexpr std::array<std::string_view, 2> log_formats{"common", "json"};
+constexpr std::array<std::string_view, 2> field_modes{"keep", "drop"};
+constexpr std::array<std::string_view, 3> header_modes{"keep", "drop", "redact"};
 
 // clang-format off
 const std::vector<Flag>& flag_table() {
@@ -258,6 +260,30 @@ const std::vector<Flag>& flag_table() {
     {"accessLog.bufferingSize", "Lines kept in memory before writing.",
      Field<std::int64_t>{[](StaticConfiguration& c, const Names&) -> std::int64_t& {
        return on(c.access_log).buffering_size; }}},
+    {"accessLog.filters.statusCodes",
+     "Keep lines whose status is one of these codes or ranges (200,500-599).",
+     Field<std::vector<std::string>>{[](StaticConfiguration& c, const Names&)
+                                         -> std::vector<std::string>& {
+       return on(c.access_log).filters.status_codes; }}},
+    {"accessLog.filters.retryAttempts", "Keep lines of requests that were retried.",
+     Field<bool>{[](StaticConfiguration& c, const Names&) -> bool& {
+       return on(c.access_log).filters.retry_attempts; }}},
+    {"accessLog.filters.minDuration", "Keep lines of requests that took longer than this.",
+     Field<Duration>{[](StaticConfiguration& c, const Names&) -> Duration& {
+       return on(c.access_log).filters.min_duration; }}},
+    {"accessLog.fields.defaultMode", "Mode of the fields not named in accessLog.fields.names.",
+     Field<std::string>{[](StaticConfiguration& c, const Names&) -> std::string& {
+       return on(c.access_log).fields.default_mode; }}, field_modes},
+    {"accessLog.fields.names.*", "Mode of one field (ClientUsername, RequestPath...).",
+     Field<std::string>{[](StaticConfiguration& c, const Names& n) -> std::string& {
+       return on(c.access_log).fields.names[n.at(0)]; }}, field_modes},
+    {"accessLog.fields.headers.defaultMode",
+     "Mode of the headers not named in accessLog.fields.headers.names.",
+     Field<std::string>{[](StaticConfiguration& c, const Names&) -> std::string& {
+       return on(c.access_log).fields.headers.default_mode; }}, header_modes},
+    {"accessLog.fields.headers.names.*", "Mode of one request or response header (User-Agent...).",
+     Field<std::string>{[](StaticConfiguration& c, const Names& n) -> std::string& {
+       return on(c.access_log).fields.headers.names[n.at(0)]; }}, header_modes},
 
     {"certificatesResolvers.*.acme", "Accepted for compatibility; berth obtains no ACME certificates.",
      Section{[](StaticConfiguration& c, const Names& n, bool enabled) {
@@ -637,22 +663,39 @@ void apply_environment(StaticConfiguration& configuration,
   }
 }
 
+namespace {
+
+/// What the `*` of a flag's pattern stands for in `c`: one binding per name, or one empty binding
+/// for a flag without `*`.
+std::vector<Names> bindings(std::span<const std::string> pattern, const StaticConfiguration& c) {
+  std::vector<Names> out;
+  const auto add_keys = [&out](const auto& map) {
+    for (const auto& entry : map) out.push_back({entry.first});
+  };
+  if (std::find(pattern.begin(), pattern.end(), "*") == pattern.end()) {
+    out.emplace_back();
+  } else if (pattern.front() == "certificatesResolvers") {
+    add_keys(c.certificates_resolvers);
+  } else if (pattern.front() == "accessLog") {
+    if (!c.access_log) return out;
+    if (pattern[2] == "headers") {
+      add_keys(c.access_log->fields.headers.names);
+    } else {
+      add_keys(c.access_log->fields.names);
+    }
+  } else {
+    add_keys(c.entry_points);
+  }
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json to_json(const StaticConfiguration& configuration) {
   nlohmann::json out = nlohmann::json::object();
   for (const Flag& flag : flag_table()) {
     const auto pattern = split(flag.path, '.');
-    const bool named = std::find(pattern.begin(), pattern.end(), "*") != pattern.end();
-    std::vector<Names> bindings;
-    if (named && pattern.front() == "certificatesResolvers") {
-      for (const auto& [name, resolver] : configuration.certificates_resolvers) {
-        bindings.push_back({name});
-      }
-    } else if (named) {
-      for (const auto& [name, entry_point] : configuration.entry_points) bindings.push_back({name});
-    } else {
-      bindings.emplace_back();
-    }
-    for (const Names& names : bindings) {
+    for (const Names& names : bindings(pattern, configuration)) {
       // A flag whose section is off would create it: setting it on a copy tells.
       StaticConfiguration copy = configuration;
       nlohmann::json value = std::visit(
@@ -691,6 +734,14 @@ bool is_log_level(std::string_view level) {
 
 bool is_format(std::string_view format) {
   return std::find(log_formats.begin(), log_formats.end(), format) != log_formats.end();
+}
+
+bool is_field_mode(std::string_view mode) {
+  return std::find(field_modes.begin(), field_modes.end(), mode) != field_modes.end();
+}
+
+bool is_header_mode(std::string_view mode) {
+  return std::find(header_modes.begin(), header_modes.end(), mode) != header_modes.end();
 }
 
 }  // namespace berth::config

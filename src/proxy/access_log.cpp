@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -179,93 +180,236 @@ std::pair<std::string_view, std::string_view> split_host_port(std::string_view v
   return {value.substr(0, colon), value.substr(colon + 1)};
 }
 
-void format_common(const RequestRecord& r, std::string& out) {
-  append_escaped(out, r.client_ip);
-  out += " - ";
-  append_escaped(out, r.user);
-  const Civil start = civil(r.start, false);
-  append(out, " [{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000] \"", start.tm.tm_mday,
-         months[static_cast<std::size_t>(start.tm.tm_mon)], start.tm.tm_year + 1900,
-         start.tm.tm_hour, start.tm.tm_min, start.tm.tm_sec);
-  append_escaped(out, r.method);
-  out += ' ';
-  append_escaped(out, r.path);
-  out += ' ';
-  append_escaped(out, r.protocol);
-  append(out, "\" {} {} ", r.status, r.response_bytes);
-  append_quoted(out, r.referer);
-  out += ' ';
-  append_quoted(out, r.user_agent);
-  append(out, " {} ", r.request_count);
-  append_quoted(out, r.router);
-  out += ' ';
-  append_quoted(out, r.server_url);
-  append(out, " {}ms\n", std::chrono::duration_cast<std::chrono::milliseconds>(r.duration).count());
+/// Traefik's names of the LogField values, in the same order.
+constexpr std::array<std::string_view, static_cast<std::size_t>(LogField::count)> field_names{
+    "ClientAddr",
+    "ClientHost",
+    "ClientPort",
+    "ClientUsername",
+    "DownstreamContentSize",
+    "DownstreamStatus",
+    "Duration",
+    "OriginContentSize",
+    "OriginStatus",
+    "Overhead",
+    "RequestAddr",
+    "RequestContentSize",
+    "RequestCount",
+    "RequestHost",
+    "RequestMethod",
+    "RequestPath",
+    "RequestPort",
+    "RequestProtocol",
+    "RequestScheme",
+    "RetryAttempts",
+    "RouterName",
+    "ServiceAddr",
+    "ServiceName",
+    "ServiceURL",
+    "StartLocal",
+    "StartUTC",
+    "entryPointName"};
+
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
 }
 
-void format_json(const RequestRecord& r, std::string& out) {
-  const auto key = [&out](std::string_view name) {
-    out += out.size() > 0 && out.back() != '{' ? ",\"" : "\"";
-    out += name;
-    out += "\":";
+bool same_letters(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return lower(x) == lower(y); });
+}
+
+/// The character at `i` of Go's canonical form of a header name (CanonicalMIMEHeaderKey): upper
+/// case at the start and after '-', lower case elsewhere.
+char canonical_at(std::string_view name, std::size_t i) {
+  const char c = name[i];
+  if (i == 0 || name[i - 1] == '-') return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c;
+  return lower(c);
+}
+
+/// Compares canonical forms without making them: Go writes JSON keys in byte order.
+int compare_canonical(std::string_view a, std::string_view b) {
+  const std::size_t common = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < common; ++i) {
+    const auto x = static_cast<unsigned char>(canonical_at(a, i));
+    const auto y = static_cast<unsigned char>(canonical_at(b, i));
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
+}
+
+constexpr std::string_view redacted = "REDACTED";
+
+/// A header as a common-format field: "-" unless the header is kept or redacted.
+void append_common_header(std::string& out, std::string_view value, FieldMode mode) {
+  if (mode == FieldMode::redact && !value.empty()) value = redacted;
+  append_quoted(out, mode == FieldMode::drop ? std::string_view{} : value);
+}
+
+void format_common(const RequestRecord& r, const LineFields& f, std::string& out) {
+  const auto field = [&f](LogField name, std::string_view value) {
+    return f.keeps(name) ? value : std::string_view{};
   };
-  const auto text = [&](std::string_view name, std::string_view value) {
-    key(name);
-    append_json_string(out, value);
+  append_escaped(out, field(LogField::client_host, r.client_ip));
+  out += " - ";
+  append_escaped(out, field(LogField::client_username, r.user));
+  // Traefik's: the UTC start, else the local one, else "-".
+  const bool utc = f.keeps(LogField::start_utc);
+  if (utc || f.keeps(LogField::start_local)) {
+    const Civil start = civil(r.start, !utc);
+    const long minutes = std::labs(start.offset_seconds) / 60;
+    append(out, " [{:02}/{}/{:04}:{:02}:{:02}:{:02} {}{:02}{:02}] \"", start.tm.tm_mday,
+           months[static_cast<std::size_t>(start.tm.tm_mon)], start.tm.tm_year + 1900,
+           start.tm.tm_hour, start.tm.tm_min, start.tm.tm_sec, start.offset_seconds < 0 ? '-' : '+',
+           minutes / 60, minutes % 60);
+  } else {
+    out += " [-] \"";
+  }
+  append_escaped(out, field(LogField::request_method, r.method));
+  out += ' ';
+  append_escaped(out, field(LogField::request_path, r.path));
+  out += ' ';
+  append_escaped(out, field(LogField::request_protocol, r.protocol));
+  out += "\" ";
+  const auto number = [&](LogField name, std::uint64_t value) {
+    if (f.keeps(name)) {
+      append(out, "{}", value);
+    } else {
+      out += unknown;
+    }
   };
-  const auto number = [&](std::string_view name, auto value) {
-    key(name);
-    append(out, "{}", value);
-  };
+  number(LogField::downstream_status, r.status);
+  out += ' ';
+  number(LogField::downstream_content_size, r.response_bytes);
+  out += ' ';
+  append_common_header(out, r.referer, f.referer_mode());
+  out += ' ';
+  append_common_header(out, r.user_agent, f.user_agent_mode());
+  out += ' ';
+  number(LogField::request_count, r.request_count);
+  out += ' ';
+  append_quoted(out, field(LogField::router_name, r.router));
+  out += ' ';
+  append_quoted(out, field(LogField::service_url, r.server_url));
+  const auto duration = f.keeps(LogField::duration) ? r.duration : std::chrono::nanoseconds{0};
+  append(out, " {}ms\n", std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
+}
+
+class JsonLine {
+ public:
+  JsonLine(std::string& out, const LineFields& fields) : out_(out), fields_(fields) { out_ += '{'; }
+
+  void key(std::string_view name) {
+    out_ += out_.back() == '{' ? "\"" : ",\"";
+    out_ += name;
+    out_ += "\":";
+  }
+  /// Whether `field` is kept, its key written if so.
+  bool field(LogField field) {
+    if (!fields_.keeps(field)) return false;
+    key(field_names[static_cast<std::size_t>(field)]);
+    return true;
+  }
+  void text(LogField name, std::string_view value) {
+    if (field(name)) append_json_string(out_, value);
+  }
+  void number(LogField name, std::uint64_t value) {
+    if (field(name)) append(out_, "{}", value);
+  }
+  void time(LogField name, std::chrono::system_clock::time_point value, bool local) {
+    if (!field(name)) return;
+    out_ += '"';
+    append_rfc3339(out_, value, local, true);
+    out_ += '"';
+  }
+
+  /// `prefix` + each header's canonical name, in byte order, without allocating: each step
+  /// finds the next name after the last one written. Repeated headers are joined by ",".
+  void headers(std::string_view prefix, std::span<const HeaderField> headers) {
+    const HeaderField* last = nullptr;
+    for (;;) {
+      const HeaderField* next = nullptr;
+      for (const HeaderField& h : headers) {
+        if (last != nullptr && compare_canonical(h.name, last->name) <= 0) continue;
+        if (next == nullptr || compare_canonical(h.name, next->name) < 0) next = &h;
+      }
+      if (next == nullptr) return;
+      last = next;
+      const FieldMode mode = fields_.header_mode(next->name);
+      if (mode == FieldMode::drop) continue;
+      out_ += out_.back() == '{' ? "\"" : ",\"";
+      out_ += prefix;
+      for (std::size_t i = 0; i < next->name.size(); ++i) out_ += canonical_at(next->name, i);
+      out_ += "\":\"";
+      if (mode == FieldMode::redact) {
+        out_ += redacted;
+      } else {
+        bool first = true;
+        for (const HeaderField& h : headers) {
+          if (compare_canonical(h.name, next->name) != 0) continue;
+          if (!std::exchange(first, false)) out_ += ',';
+          append_json_chars(out_, h.value);
+        }
+      }
+      out_ += '"';
+    }
+  }
+
+ private:
+  std::string& out_;
+  const LineFields& fields_;
+};
+
+void format_json(const RequestRecord& r, const LineFields& f, std::string& out) {
   const auto [request_host, request_port] = split_host_port(r.host);
   const bool routed = !r.router.empty();
-  const auto duration = static_cast<long long>(r.duration.count());
+  const bool has_host = !r.host.empty();
+  const bool has_server = !r.server_url.empty();
+  const auto duration = static_cast<std::uint64_t>(std::max<std::int64_t>(r.duration.count(), 0));
 
-  out += '{';
-  // Go's RemoteAddr: "[::1]:port" for IPv6.
-  const bool ipv6 = r.client_ip.find(':') != std::string_view::npos;
-  key("ClientAddr");
-  out += ipv6 ? "\"[" : "\"";
-  append_json_chars(out, r.client_ip);
-  append(out, "{}:{}\"", ipv6 ? "]" : "", r.client_port);
-  text("ClientHost", r.client_ip);
-  key("ClientPort");
-  append(out, "\"{}\"", r.client_port);
-  text("ClientUsername", r.user.empty() ? unknown : r.user);
-  number("DownstreamContentSize", r.response_bytes);
-  number("DownstreamStatus", r.status);
-  number("Duration", duration);
-  if (r.origin_status != 0) {
-    number("OriginContentSize", r.response_bytes);
-    number("OriginStatus", r.origin_status);
+  JsonLine line(out, f);
+  if (line.field(LogField::client_addr)) {
+    // Go's RemoteAddr: "[::1]:port" for IPv6.
+    const bool ipv6 = r.client_ip.find(':') != std::string_view::npos;
+    out += ipv6 ? "\"[" : "\"";
+    append_json_chars(out, r.client_ip);
+    append(out, "{}:{}\"", ipv6 ? "]" : "", r.client_port);
   }
-  number("Overhead", duration);
-  if (!r.host.empty()) text("RequestAddr", r.host);
-  number("RequestContentSize", r.request_bytes);
-  number("RequestCount", r.request_count);
-  if (!r.host.empty()) text("RequestHost", request_host);
-  text("RequestMethod", r.method);
-  text("RequestPath", r.path);
-  if (!r.host.empty()) text("RequestPort", request_port);
-  text("RequestProtocol", r.protocol);
-  text("RequestScheme", r.tls ? "https" : "http");
-  number("RetryAttempts", 0);
-  if (routed) text("RouterName", r.router);
-  if (!r.server_url.empty()) text("ServiceAddr", url_authority(r.server_url));
-  if (routed) text("ServiceName", r.service);
-  if (!r.server_url.empty()) text("ServiceURL", r.server_url);
-  key("StartLocal");
-  out += '"';
-  append_rfc3339(out, r.start, true, true);
-  out += '"';
-  key("StartUTC");
-  out += '"';
-  append_rfc3339(out, r.start, false, true);
-  out += '"';
-  text("entryPointName", r.entry_point);
-  text("level", "info");
-  text("msg", "");
-  key("time");
+  line.text(LogField::client_host, r.client_ip);
+  if (line.field(LogField::client_port)) append(out, "\"{}\"", r.client_port);
+  line.text(LogField::client_username, r.user.empty() ? unknown : r.user);
+  line.number(LogField::downstream_content_size, r.response_bytes);
+  line.number(LogField::downstream_status, r.status);
+  line.number(LogField::duration, duration);
+  if (r.origin_status != 0) {
+    line.number(LogField::origin_content_size, r.response_bytes);
+    line.number(LogField::origin_status, r.origin_status);
+  }
+  line.number(LogField::overhead, duration);
+  if (has_host) line.text(LogField::request_addr, r.host);
+  line.number(LogField::request_content_size, r.request_bytes);
+  line.number(LogField::request_count, r.request_count);
+  if (has_host) line.text(LogField::request_host, request_host);
+  line.text(LogField::request_method, r.method);
+  line.text(LogField::request_path, r.path);
+  if (has_host) line.text(LogField::request_port, request_port);
+  line.text(LogField::request_protocol, r.protocol);
+  line.text(LogField::request_scheme, r.tls ? "https" : "http");
+  line.number(LogField::retry_attempts, r.retry_attempts);
+  if (routed) line.text(LogField::router_name, r.router);
+  if (has_server) line.text(LogField::service_addr, url_authority(r.server_url));
+  if (routed) line.text(LogField::service_name, r.service);
+  if (has_server) line.text(LogField::service_url, r.server_url);
+  line.time(LogField::start_local, r.start, true);
+  line.time(LogField::start_utc, r.start, false);
+  line.headers("downstream_", r.downstream_headers);
+  line.text(LogField::entry_point_name, r.entry_point);
+  line.key("level");
+  append_json_string(out, "info");
+  line.key("msg");
+  append_json_string(out, "");
+  line.headers("request_", r.request_headers);
+  line.key("time");
   out += '"';
   append_rfc3339(out, r.start + r.duration, true, false);
   out += "\"}\n";
@@ -284,11 +428,46 @@ void write_all(int fd, const char* data, std::size_t size) {
 
 }  // namespace
 
-void format_access_line(const RequestRecord& record, AccessLogFormat format, std::string& out) {
+bool AccessLogFilters::keeps(const RequestRecord& record) const noexcept {
+  const bool any = !status_codes.empty() || retry_attempts || min_duration.count() > 0;
+  if (!any) return true;
+  for (const auto& [low, high] : status_codes) {
+    if (record.status >= low && record.status <= high) return true;
+  }
+  if (retry_attempts && record.retry_attempts > 0) return true;
+  return min_duration.count() > 0 && record.duration > min_duration;
+}
+
+LineFields::LineFields(const AccessLogFields& fields)
+    : headers_default_mode_(fields.headers_default_mode), header_modes_(fields.headers) {
+  for (std::size_t i = 0; i < field_names.size(); ++i) {
+    FieldMode mode = fields.default_mode;
+    for (const auto& [name, named_mode] : fields.names) {
+      if (same_letters(name, field_names[i])) mode = named_mode;
+    }
+    if (mode != FieldMode::drop) kept_ |= 1U << i;
+  }
+  shows_headers_ = headers_default_mode_ != FieldMode::drop;
+  for (const auto& [name, mode] : header_modes_) {
+    shows_headers_ = shows_headers_ || mode != FieldMode::drop;
+  }
+  referer_mode_ = header_mode("Referer");
+  user_agent_mode_ = header_mode("User-Agent");
+}
+
+FieldMode LineFields::header_mode(std::string_view name) const noexcept {
+  for (const auto& [key, mode] : header_modes_) {
+    if (same_letters(key, name)) return mode;
+  }
+  return headers_default_mode_;
+}
+
+void format_access_line(const RequestRecord& record, AccessLogFormat format,
+                        const LineFields& fields, std::string& out) {
   if (format == AccessLogFormat::json) {
-    format_json(record, out);
+    format_json(record, fields, out);
   } else {
-    format_common(record, out);
+    format_common(record, fields, out);
   }
 }
 
@@ -308,7 +487,8 @@ struct AccessLog::Ring {
   std::string scratch;  ///< the producer's formatting buffer, kept between lines
 };
 
-AccessLog::AccessLog(AccessLogOptions options, unsigned producers) : options_(std::move(options)) {
+AccessLog::AccessLog(AccessLogOptions options, unsigned producers)
+    : options_(std::move(options)), fields_(options_.fields) {
   if (options_.file_path.empty()) {
     fd_ = STDOUT_FILENO;
   } else {
@@ -336,9 +516,10 @@ AccessLog::~AccessLog() {
 }
 
 void AccessLog::write(unsigned producer, const RequestRecord& record) {
+  if (!options_.filters.keeps(record)) return;
   Ring& ring = *rings_[producer % rings_.size()];
   ring.scratch.clear();
-  format_access_line(record, options_.format, ring.scratch);
+  format_access_line(record, options_.format, fields_, ring.scratch);
   const std::size_t size = ring.scratch.size();
   const std::uint64_t head = ring.head.load(std::memory_order_relaxed);
   const std::uint64_t used = head - ring.tail.load(std::memory_order_acquire);

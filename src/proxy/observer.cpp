@@ -1,6 +1,8 @@
 #include "observer.hpp"
 
 #include <atomic>
+#include <span>
+#include <vector>
 
 #include "berth/proxy/access_log.hpp"
 #include "berth/proxy/forwarding.hpp"
@@ -23,6 +25,18 @@ constexpr std::size_t scope_index(Scope scope) {
   return static_cast<std::size_t>(scope);
 }
 
+/// Views of `fields` into `out`, whose capacity is kept from line to line.
+template <class Fields>
+std::span<const HeaderField> header_views(const Fields& fields, std::vector<HeaderField>& out,
+                                          bool without_host) {
+  out.clear();
+  for (const auto& field : fields) {
+    if (without_host && field.name() == http::field::host) continue;
+    out.push_back({field.name_string(), field.value()});
+  }
+  return out;
+}
+
 }  // namespace
 
 void RequestObserver::begin(Worker& worker, std::size_t entry_point,
@@ -41,6 +55,7 @@ void RequestObserver::begin(Worker& worker, std::size_t entry_point,
   origin_status_ = 0;
   request_bytes_ = 0;
   response_bytes_ = 0;
+  retry_attempts_ = 0;
   names_[scope_index(Scope::entry_point)] =
       worker.metrics.intern(worker.options().entry_points[entry_point].name);
   if (worker.access_log != nullptr) {
@@ -84,17 +99,19 @@ void RequestObserver::end(Worker& worker, const RequestOutcome& outcome,
     held_ = true;
     return;
   }
-  emit(worker, request, client_ip, tls);
+  emit(worker, request, outcome.response, client_ip, tls);
 }
 
 void RequestObserver::end_tunnel(Worker& worker, const http::request_header<>& request,
                                  std::string_view client_ip, bool tls) {
   if (!active_ || !held_) return;
-  emit(worker, request, client_ip, tls);
+  // The 101's head is gone by now: a tunnel's line has no downstream_ headers.
+  emit(worker, request, nullptr, client_ip, tls);
 }
 
 void RequestObserver::emit(Worker& worker, const http::request_header<>& request,
-                           std::string_view client_ip, bool tls) {
+                           const http::response_header<>* response, std::string_view client_ip,
+                           bool tls) {
   active_ = false;
   held_ = false;
   const auto duration = std::chrono::steady_clock::now() - start_;
@@ -132,7 +149,17 @@ void RequestObserver::emit(Worker& worker, const http::request_header<>& request
   record.router = worker.metrics.name(names_[scope_index(Scope::router)]);
   record.service = worker.metrics.name(names_[scope_index(Scope::service)]);
   record.server_url = worker.metrics.name(server_);
-  worker.access_log->write(worker.number, record);
+  record.retry_attempts = retry_attempts_;
+  AccessLog& log = *worker.access_log;
+  // Headers are gathered only for a line that is kept and shows some.
+  if (!log.keeps(record)) return;
+  if (log.shows_headers()) {
+    record.request_headers = header_views(request, worker.logged_request_headers, true);
+    if (response != nullptr) {
+      record.downstream_headers = header_views(*response, worker.logged_response_headers, false);
+    }
+  }
+  log.write(worker.number, record);
 }
 
 }  // namespace berth::proxy

@@ -28,6 +28,8 @@ struct RequestOutcome {
   unsigned origin_status = 0;          ///< 0: no server answered
   std::uint64_t local_body_bytes = 0;  ///< the body of a response berth wrote itself
   std::string_view server_url;         ///< empty: no server was picked
+  /// The head sent to the client (null: none), for the access log's downstream_ headers.
+  const http::response_header<>* response = nullptr;
 };
 
 class RequestObserver {
@@ -38,6 +40,8 @@ class RequestObserver {
   void route(Worker& worker, std::string_view router, std::string_view service);
   void add_request_bytes(std::size_t bytes) noexcept { request_bytes_ += bytes; }
   void add_response_bytes(std::size_t bytes) noexcept { response_bytes_ += bytes; }
+  /// The retry middleware sent the request again.
+  void add_retry() noexcept { ++retry_attempts_; }
 
   /// The answer is decided. `request` is the request as it is now (its original target and Host
   /// were kept by begin()). A 101 is held for end_tunnel.
@@ -51,8 +55,8 @@ class RequestObserver {
   std::uint16_t client_port = 0;
 
  private:
-  void emit(Worker& worker, const http::request_header<>& request, std::string_view client_ip,
-            bool tls);
+  void emit(Worker& worker, const http::request_header<>& request,
+            const http::response_header<>* response, std::string_view client_ip, bool tls);
 
   bool active_ = false;
   bool held_ = false;
@@ -69,6 +73,7 @@ class RequestObserver {
   unsigned origin_status_ = 0;
   std::uint64_t request_bytes_ = 0;
   std::uint64_t response_bytes_ = 0;
+  std::uint64_t retry_attempts_ = 0;
   std::uint64_t request_count_ = 0;
   std::string target_;  ///< for the access log: the target and Host before any rewriting
   std::string host_;

@@ -995,6 +995,11 @@ class Session : public std::enable_shared_from_this<Session> {
       outcome.status = answered ? outcome.origin_status : 499;
     }
     if (pick_.server != nullptr) outcome.server_url = pick_.server->url;
+    if (error_response_) {
+      outcome.response = &error_response_->base();
+    } else if (answered) {
+      outcome.response = &res_parser_->get().base();
+    }
     observer_.end(worker_, outcome, req_parser_->get(), client_ip_, client_.is_tls());
   }
 
@@ -1092,6 +1097,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (chain_ != nullptr && chain_->retry() != nullptr && (!has_body_ || buffered_)) {
       // Nothing reached the client yet (errors after that close the connection instead).
       if (const auto wait = chain_->retry()->should_retry(++attempts_, true, false)) {
+        observer_.add_retry();
         // Another server when there is one, as Traefik's retry goes through the balancer again.
         if (const auto* next = next_server([](const runtime::ServerTarget&) { return true; })) {
           switch_server(*next);

@@ -139,6 +139,9 @@ class Worker {
   MetricsTable metrics;
   /// Shared by the workers, each writing to its own ring `number`; null without an access log.
   AccessLog* access_log = nullptr;
+  /// Header views of the access log line being written, kept so that they stop allocating.
+  std::vector<HeaderField> logged_request_headers;
+  std::vector<HeaderField> logged_response_headers;
   unsigned number = 0;  ///< this worker's position among the workers
 
  private:

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "berth/config/static.hpp"
@@ -407,6 +409,47 @@ TEST_CASE("every error names what is wrong") {
        {},
        "providers.providersThrottleDuration: must not be negative"},
       {{"--accesslog.bufferingsize=-1"}, {}, "accessLog.bufferingSize: must not be negative"},
+      {{"--accesslog.filters.statuscodes=200,abc"},
+       {},
+       "accessLog.filters.statusCodes: invalid status code range \"abc\" (expected a code such "
+       "as 404 or a range such as 500-599, from 100 to 999)"},
+      {{"--accesslog.filters.statuscodes=500-400"},
+       {},
+       "accessLog.filters.statusCodes: invalid status code range \"500-400\" (expected a code "
+       "such as 404 or a range such as 500-599, from 100 to 999)"},
+      {{"--accesslog.filters.minduration=10 ms"},
+       {},
+       "invalid value \"10 ms\" for flag --accesslog.filters.minduration: expected a duration "
+       "such as 10s, 1m30s or 500ms, or seconds"},
+      {{"--accesslog.filters.minduration=-1s"},
+       {},
+       "accessLog.filters.minDuration: must not be negative"},
+      {{"--accesslog.fields.defaultmode=redact"},
+       {},
+       "invalid value \"redact\" for flag --accesslog.fields.defaultmode: expected one of keep "
+       "drop"},
+      {{"--accesslog.fields.names.ClientUsername=hide"},
+       {},
+       "invalid value \"hide\" for flag --accesslog.fields.names.ClientUsername: expected one of "
+       "keep drop"},
+      {{"--accesslog.fields.names.ClientUser=drop"},
+       {},
+       "accessLog.fields.names.ClientUser: unknown field \"ClientUser\""},
+      {{"--accesslog.fields.headers.defaultmode=mask"},
+       {},
+       "invalid value \"mask\" for flag --accesslog.fields.headers.defaultmode: expected one of "
+       "keep drop redact"},
+      {{"--accesslog.fields.headers.names.User-Agent=hide"},
+       {},
+       "invalid value \"hide\" for flag --accesslog.fields.headers.names.User-Agent: expected one "
+       "of keep drop redact"},
+      {{"--accesslog.fields.headers.names.Bad(Name)=keep"},
+       {},
+       "accessLog.fields.headers.names.Bad(Name): invalid header name \"Bad(Name)\""},
+      {{},
+       {"TRAEFIK_ACCESSLOG_FILTERS_STATUSCODES=2xx"},
+       "accessLog.filters.statusCodes: invalid status code range \"2xx\" (expected a code such "
+       "as 404 or a range such as 500-599, from 100 to 999)"},
       {{"--serverstransport.maxidleconnsperhost=-1"},
        {},
        "serversTransport.maxIdleConnsPerHost: must not be negative"},
@@ -423,6 +466,82 @@ TEST_CASE("every error names what is wrong") {
   }));
   CAPTURE(row.args, row.environment);
   CHECK(error_of([&] { parse_static_configuration(row.args, row.environment); }) == row.error);
+}
+
+TEST_CASE("access log filters and fields parse as Traefik's") {
+  const auto row = GENERATE(values<FlagRow>({
+      {{"--accesslog"},
+       [](const StaticConfiguration& c) {
+         return c.access_log->filters == AccessLogFilters{} &&
+                c.access_log->fields.default_mode == "keep" &&
+                c.access_log->fields.headers.default_mode == "drop" &&
+                c.access_log->fields.names.empty() && c.access_log->fields.headers.names.empty();
+       }},
+      {{"--accesslog.filters.statuscodes=200,300-302", "--accesslog.filters.statuscodes=500"},
+       [](const StaticConfiguration& c) {
+         return c.access_log->filters.status_codes ==
+                std::vector<std::string>{"200", "300-302", "500"};
+       }},
+      {{"--accesslog.filters.retryattempts", "--accesslog.filters.minduration=10ms"},
+       [](const StaticConfiguration& c) {
+         return c.access_log->filters.retry_attempts && c.access_log->filters.min_duration == 10ms;
+       }},
+      {{"--accesslog.filters.minduration=2"},
+       [](const StaticConfiguration& c) { return c.access_log->filters.min_duration == 2s; }},
+      {{"--accesslog.fields.defaultmode=drop", "--accesslog.fields.names.ClientUsername=keep",
+        "--accesslog.fields.names.requestpath=KEEP"},
+       [](const StaticConfiguration& c) {
+         const auto& fields = c.access_log->fields;
+         return fields.default_mode == "drop" &&
+                fields.names == std::map<std::string, std::string>{{"ClientUsername", "keep"},
+                                                                   {"requestpath", "keep"}};
+       }},
+      {{"--accesslog.fields.headers.defaultmode=keep",
+        "--accesslog.fields.headers.names.User-Agent=redact",
+        "--accesslog.fields.headers.names.Authorization=drop"},
+       [](const StaticConfiguration& c) {
+         const auto& headers = c.access_log->fields.headers;
+         return headers.default_mode == "keep" &&
+                headers.names == std::map<std::string, std::string>{{"Authorization", "drop"},
+                                                                    {"User-Agent", "redact"}};
+       }},
+  }));
+  CAPTURE(row.args);
+  CHECK(row.check(from_flags(row.args)));
+}
+
+TEST_CASE("access log filters and fields from the environment") {
+  const auto c = from_env({"TRAEFIK_ACCESSLOG_FILTERS_STATUSCODES=404,500-599",
+                           "TRAEFIK_ACCESSLOG_FIELDS_NAMES_CLIENTUSERNAME=drop",
+                           "TRAEFIK_ACCESSLOG_FIELDS_HEADERS_NAMES_USER-AGENT=redact"});
+  REQUIRE(c.access_log);
+  CHECK(c.access_log->filters.status_codes == std::vector<std::string>{"404", "500-599"});
+  // Traefik lower-cases environment names; the access log matches them whatever their case.
+  CHECK(c.access_log->fields.names.at("clientusername") == "drop");
+  CHECK(c.access_log->fields.headers.names.at("user-agent") == "redact");
+}
+
+TEST_CASE("status code ranges") {
+  using Range = std::optional<std::pair<unsigned, unsigned>>;
+  const auto row = GENERATE(values<std::pair<std::string, Range>>({
+      {"200", Range{{200, 200}}},
+      {"300-302", Range{{300, 302}}},
+      {"500-500", Range{{500, 500}}},
+      {"100-999", Range{{100, 999}}},
+      {"", std::nullopt},
+      {"abc", std::nullopt},
+      {"500-400", std::nullopt},
+      {"200-", std::nullopt},
+      {"-200", std::nullopt},
+      {"200-300-400", std::nullopt},
+      {" 200", std::nullopt},
+      {"+200", std::nullopt},
+      {"99", std::nullopt},
+      {"1000", std::nullopt},
+      {"5xx", std::nullopt},
+  }));
+  CAPTURE(row.first);
+  CHECK(parse_status_code_range(row.first) == row.second);
 }
 
 TEST_CASE("validate checks configurations built in code too") {
@@ -508,4 +627,21 @@ TEST_CASE("to_json writes every flag of the effective configuration") {
                                              "--certificatesresolvers.le.acme.tlschallenge"}));
   CHECK(with_acme["certificatesResolvers"]["le"]["acme"]["email"] == "a@example.com");
   CHECK(with_acme["certificatesResolvers"]["le"]["acme"]["storage"] == "acme.json");
+}
+
+TEST_CASE("to_json writes the access log's filters, fields and named modes") {
+  const auto json = to_json(from_flags({"--accesslog.filters.statuscodes=200,500-599",
+                                        "--accesslog.filters.minduration=10ms",
+                                        "--accesslog.fields.names.ClientUsername=drop",
+                                        "--accesslog.fields.headers.names.User-Agent=redact"}));
+  CAPTURE(json.dump());
+  const auto& log = json["accessLog"];
+  CHECK(log["filters"] == nlohmann::json::parse(
+                              R"({"statusCodes":["200","500-599"],"retryAttempts":false,
+                                  "minDuration":"10ms"})"));
+  CHECK(log["fields"] == nlohmann::json::parse(
+                             R"({"defaultMode":"keep","names":{"ClientUsername":"drop"},
+                                 "headers":{"defaultMode":"drop",
+                                            "names":{"User-Agent":"redact"}}})"));
+  CHECK_FALSE(to_json(from_flags({"--api"})).contains("accessLog"));
 }

@@ -46,9 +46,17 @@ proxy::RequestRecord routed_record() {
   return record;
 }
 
-std::string line(const proxy::RequestRecord& record, proxy::AccessLogFormat format) {
+/// Traefik's defaults but for User-Agent and Referer, which the common lines below show.
+proxy::AccessLogFields with_agent() {
+  proxy::AccessLogFields fields;
+  fields.headers = {{"User-Agent", proxy::FieldMode::keep}, {"Referer", proxy::FieldMode::keep}};
+  return fields;
+}
+
+std::string line(const proxy::RequestRecord& record, proxy::AccessLogFormat format,
+                 const proxy::AccessLogFields& fields = with_agent()) {
   std::string out;
-  proxy::format_access_line(record, format, out);
+  proxy::format_access_line(record, format, proxy::LineFields(fields), out);
   return out;
 }
 
@@ -256,4 +264,185 @@ TEST_CASE("a writer that cannot keep up drops lines and counts them, never block
   reader.join();
   ::close(pipe_ends[0]);
   CHECK(received == written);
+}
+
+TEST_CASE("filters keep a line when any configured filter matches it") {
+  struct Case {
+    std::string name;
+    proxy::AccessLogFilters filters;
+    unsigned status;
+    std::uint64_t retries;
+    std::chrono::nanoseconds duration;
+    bool kept;
+  };
+  const proxy::AccessLogFilters codes{{{200, 200}, {300, 302}}, false, {}};
+  const proxy::AccessLogFilters retried{{}, true, {}};
+  const proxy::AccessLogFilters slow{{}, false, 10ms};
+  const proxy::AccessLogFilters errors_or_slow{{{500, 599}}, false, 10ms};
+  const std::vector<Case> cases = {
+      {"no filter keeps every line", {}, 500, 0, 1ms, true},
+      {"a single code", codes, 200, 0, 1ms, true},
+      {"the first code of a range", codes, 300, 0, 1ms, true},
+      {"the last code of a range", codes, 302, 0, 1ms, true},
+      {"past the range", codes, 303, 0, 1ms, false},
+      {"another code", codes, 404, 0, 1ms, false},
+      {"retried", retried, 200, 1, 1ms, true},
+      {"not retried", retried, 200, 0, 1ms, false},
+      {"longer than minDuration", slow, 200, 0, 11ms, true},
+      {"exactly minDuration is not longer", slow, 200, 0, 10ms, false},
+      {"any filter: a fast error", errors_or_slow, 502, 0, 1ms, true},
+      {"any filter: a slow success", errors_or_slow, 200, 0, 20ms, true},
+      {"any filter: a fast success", errors_or_slow, 200, 0, 1ms, false},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      auto record = routed_record();
+      record.status = c.status;
+      record.retry_attempts = c.retries;
+      record.duration = c.duration;
+      CHECK(c.filters.keeps(record) == c.kept);
+    }
+  }
+}
+
+TEST_CASE("fields: a dropped field leaves the JSON line and is \"-\" in a common line") {
+  const UtcZone utc;
+  struct Case {
+    std::string name;
+    proxy::AccessLogFields fields;
+    std::vector<std::string> absent;  ///< JSON keys
+    std::vector<std::string> present;
+    std::string common;
+  };
+  using proxy::FieldMode;
+  const std::vector<Case> cases = {
+      {"Traefik's defaults: every field, no header",
+       {},
+       {"request_User-Agent"},
+       {"ClientHost", "ClientUsername", "RequestPath", "StartUTC", "entryPointName"},
+       "10.0.0.1 - - [02/Jan/2024:03:04:05 +0000] \"GET /a?b=1 HTTP/1.1\" 200 42 \"-\" \"-\" 7 "
+       "\"app@docker\" \"http://10.0.0.2:80\" 12ms\n"},
+      {"one field dropped, by a name in another case",
+       {FieldMode::keep, {{"clienthost", FieldMode::drop}, {"RouterName", FieldMode::drop}}},
+       {"ClientHost", "RouterName"},
+       {"ClientAddr", "ServiceName"},
+       "- - - [02/Jan/2024:03:04:05 +0000] \"GET /a?b=1 HTTP/1.1\" 200 42 \"-\" \"-\" 7 \"-\" "
+       "\"http://10.0.0.2:80\" 12ms\n"},
+      {"every field dropped but the path",
+       {FieldMode::drop, {{"RequestPath", FieldMode::keep}}},
+       {"ClientAddr", "Duration", "StartUTC", "StartLocal", "entryPointName", "RetryAttempts"},
+       {"RequestPath", "level", "msg", "time"},
+       "- - - [-] \"- /a?b=1 -\" - - \"-\" \"-\" - \"-\" \"-\" 0ms\n"},
+      {"the UTC start dropped: the local one is used",
+       {FieldMode::keep, {{"StartUTC", FieldMode::drop}}},
+       {"StartUTC"},
+       {"StartLocal"},
+       "10.0.0.1 - - [02/Jan/2024:03:04:05 +0000] \"GET /a?b=1 HTTP/1.1\" 200 42 \"-\" \"-\" 7 "
+       "\"app@docker\" \"http://10.0.0.2:80\" 12ms\n"},
+      {"User-Agent redacted, Referer kept",
+       {FieldMode::keep,
+        {},
+        FieldMode::drop,
+        {{"user-agent", FieldMode::redact}, {"REFERER", FieldMode::keep}}},
+       {},
+       {},
+       "10.0.0.1 - - [02/Jan/2024:03:04:05 +0000] \"GET /a?b=1 HTTP/1.1\" 200 42 "
+       "\"http://from/\" \"REDACTED\" 7 \"app@docker\" \"http://10.0.0.2:80\" 12ms\n"},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      auto record = routed_record();
+      record.referer = "http://from/";
+      const auto json = nlohmann::json::parse(line(record, proxy::AccessLogFormat::json, c.fields));
+      for (const auto& key : c.absent) CHECK_FALSE(json.contains(key));
+      for (const auto& key : c.present) CHECK(json.contains(key));
+      CHECK(line(record, proxy::AccessLogFormat::common, c.fields) == c.common);
+    }
+  }
+}
+
+TEST_CASE("headers: request_ and downstream_ fields under Go's canonical names") {
+  const UtcZone utc;
+  using proxy::FieldMode;
+  const std::vector<proxy::HeaderField> request_headers = {
+      {"user-agent", "curl/8.0"}, {"X-CUSTOM", "a"},    {"Authorization", "Basic secret"},
+      {"accept", "*/*"},          {"x-custom", "b\"c"}, {"cookie", "s=1"}};
+  const std::vector<proxy::HeaderField> response_headers = {{"content-type", "text/plain"},
+                                                            {"Set-Cookie", "id=2"}};
+  struct Case {
+    std::string name;
+    proxy::AccessLogFields fields;
+    nlohmann::json expected;  ///< the header keys of the line
+  };
+  const std::vector<Case> cases = {
+      {"dropped by default", {}, nlohmann::json::object()},
+      {"kept by default but those named",
+       {FieldMode::keep,
+        {},
+        FieldMode::keep,
+        {{"authorization", FieldMode::redact},
+         {"Accept", FieldMode::drop},
+         {"set-cookie", FieldMode::redact},
+         {"Cookie", FieldMode::drop}}},
+       {{"request_User-Agent", "curl/8.0"},
+        {"request_X-Custom", "a,b\"c"},
+        {"request_Authorization", "REDACTED"},
+        {"downstream_Content-Type", "text/plain"},
+        {"downstream_Set-Cookie", "REDACTED"}}},
+      {"dropped by default but one",
+       {FieldMode::keep, {}, FieldMode::drop, {{"Content-Type", FieldMode::keep}}},
+       {{"downstream_Content-Type", "text/plain"}}},
+      {"redacted by default",
+       {FieldMode::keep, {}, FieldMode::redact, {{"user-agent", FieldMode::keep}}},
+       {{"request_User-Agent", "curl/8.0"},
+        {"request_X-Custom", "REDACTED"},
+        {"request_Authorization", "REDACTED"},
+        {"request_Accept", "REDACTED"},
+        {"request_Cookie", "REDACTED"},
+        {"downstream_Content-Type", "REDACTED"},
+        {"downstream_Set-Cookie", "REDACTED"}}},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      auto record = routed_record();
+      record.request_headers = request_headers;
+      record.downstream_headers = response_headers;
+      const std::string text = line(record, proxy::AccessLogFormat::json, c.fields);
+      const auto json = nlohmann::json::parse(text);
+      nlohmann::json headers = nlohmann::json::object();
+      for (const auto& [key, value] : json.items()) {
+        if (key.starts_with("request_") || key.starts_with("downstream_")) headers[key] = value;
+      }
+      CHECK(headers == c.expected);
+      // Keys in Go's order: each key's position in the text grows with the key.
+      std::vector<std::string> keys;
+      for (const auto& [key, value] : json.items()) keys.push_back(key);
+      std::vector<std::size_t> positions;
+      for (const auto& key : keys) positions.push_back(text.find("\"" + key + "\":"));
+      CHECK(std::is_sorted(positions.begin(), positions.end()));
+    }
+  }
+}
+
+TEST_CASE("the writer writes only the lines the filters keep") {
+  const auto path = temp_file("filters");
+  {
+    proxy::AccessLogOptions options{path.string(), proxy::AccessLogFormat::common};
+    options.filters.status_codes = {{500, 599}};
+    proxy::AccessLog log(options, 1);
+    auto record = routed_record();
+    for (const unsigned status : {200U, 502U, 404U, 503U}) {
+      record.status = status;
+      CHECK(log.keeps(record) == (status >= 500));
+      log.write(0, record);
+    }
+    log.flush();
+    CHECK(log.written() == 2);
+    CHECK(log.dropped() == 0);
+  }
+  const std::string text = read_file(path);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 2);
+  CHECK(text.find("\" 502 42 ") != std::string::npos);
+  CHECK(text.find("\" 503 42 ") != std::string::npos);
+  std::filesystem::remove_all(path.parent_path().parent_path());
 }

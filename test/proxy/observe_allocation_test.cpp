@@ -65,3 +65,37 @@ TEST_CASE("queueing an access log line allocates nothing once the buffer has gro
     CHECK(log.written() + log.dropped() == 1001);
   }
 }
+
+TEST_CASE("a line the filters drop allocates nothing; kept headers allocate nothing either") {
+  proxy::RequestRecord record;
+  record.client_ip = "10.0.0.1";
+  record.method = "GET";
+  record.path = "/";
+  record.protocol = "HTTP/1.1";
+  record.status = 200;
+  record.start = std::chrono::system_clock::now();
+  const std::vector<proxy::HeaderField> headers = {
+      {"user-agent", "Mozilla/5.0"}, {"accept", "*/*"}, {"authorization", "Basic x"}};
+  record.request_headers = headers;
+  record.downstream_headers = headers;
+
+  proxy::AccessLogOptions filtered{"/dev/null", proxy::AccessLogFormat::json};
+  filtered.filters.status_codes = {{500, 599}};
+  filtered.filters.min_duration = std::chrono::seconds{1};
+  proxy::AccessLog dropping(filtered, 1);
+  CHECK(berth::test::count_allocations([&] {
+          for (int i = 0; i < 1000; ++i) dropping.write(0, record);
+        }) == 0);
+  CHECK(dropping.written() == 0);
+
+  proxy::AccessLogOptions showing{"/dev/null", proxy::AccessLogFormat::json};
+  showing.fields.headers_default_mode = proxy::FieldMode::keep;
+  showing.fields.headers = {{"Authorization", proxy::FieldMode::redact}};
+  proxy::AccessLog log(showing, 1);
+  log.write(0, record);
+  CHECK(berth::test::count_allocations([&] {
+          for (int i = 0; i < 1000; ++i) log.write(0, record);
+        }) == 0);
+  log.flush();
+  CHECK(log.written() + log.dropped() == 1001);
+}

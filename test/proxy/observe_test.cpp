@@ -366,6 +366,8 @@ TEST_CASE("requests through the proxy produce access log lines in the file") {
     const auto path = temp_log("common");
     auto options = observed_options();
     options.access_log = proxy::AccessLogOptions{path.string(), proxy::AccessLogFormat::common};
+    // Traefik's common line shows the user agent only when its header is kept.
+    options.access_log->fields.headers = {{"User-Agent", proxy::FieldMode::keep}};
     {
       Proxy proxy(options);
       proxy.publish(routed_to(a));
@@ -422,6 +424,98 @@ TEST_CASE("requests through the proxy produce access log lines in the file") {
     }
     std::filesystem::remove_all(path.parent_path());
   }
+}
+
+TEST_CASE("the access log's filters drop lines and its fields redact headers") {
+  Backend a("A", [](const Request&, Response& response, std::size_t) {
+    response.set("X-Session", "s3cr3t");
+    response.set(http::field::content_type, "text/plain");
+    return true;
+  });
+  const auto path = temp_log("filtered");
+  auto options = observed_options();
+  options.access_log = proxy::AccessLogOptions{path.string(), proxy::AccessLogFormat::json};
+  auto& log = *options.access_log;
+  log.filters.status_codes = {{200, 299}};
+  log.fields.names = {{"ClientUsername", proxy::FieldMode::drop}};
+  log.fields.headers_default_mode = proxy::FieldMode::keep;
+  log.fields.headers = {{"authorization", proxy::FieldMode::redact},
+                        {"X-Session", proxy::FieldMode::redact},
+                        {"Accept", proxy::FieldMode::drop}};
+  {
+    Proxy proxy(options);
+    proxy.publish(routed_to(a));
+    Client client(proxy.port());
+    auto request = proxy::test::get("/kept");
+    request.set(http::field::authorization, "Bearer token");
+    request.set(http::field::user_agent, "test-agent");
+    request.set(http::field::accept, "text/plain");
+    CHECK(client.request(request).result() == http::status::ok);
+    // Not in 200-299: no line.
+    CHECK(client.request(proxy::test::get("/", "unknown")).result() == http::status::not_found);
+    CHECK(client.request(proxy::test::get("/again")).result() == http::status::ok);
+    // Every request is counted before its line is queued or filtered.
+    proxy.scrape_until([](const Exposition& e) {
+      return e.value("traefik_entrypoint_requests_total",
+                     requests("entrypoint", "web", "200", "GET")) == 2 &&
+             e.value("traefik_entrypoint_requests_total",
+                     requests("entrypoint", "web", "404", "GET")) == 1;
+    });
+    proxy.server().flush_access_log();
+    const auto lines = read_lines(path);
+    REQUIRE(lines.size() == 2);
+    const auto entry = nlohmann::json::parse(lines[0]);
+    CAPTURE(lines[0]);
+    CHECK(entry["RequestPath"] == "/kept");
+    CHECK(entry["DownstreamStatus"] == 200);
+    CHECK_FALSE(entry.contains("ClientUsername"));
+    CHECK(entry["request_Authorization"] == "REDACTED");
+    CHECK(entry["request_User-Agent"] == "test-agent");
+    CHECK_FALSE(entry.contains("request_Accept"));
+    CHECK_FALSE(entry.contains("request_Host"));
+    CHECK(entry["downstream_X-Session"] == "REDACTED");
+    CHECK(entry["downstream_Content-Type"] == "text/plain");
+    CHECK(lines[0].find("Bearer token") == std::string::npos);
+    CHECK(lines[0].find("s3cr3t") == std::string::npos);
+    CHECK(nlohmann::json::parse(lines[1])["RequestPath"] == "/again");
+  }
+  std::filesystem::remove_all(path.parent_path());
+}
+
+TEST_CASE("the retryAttempts filter keeps the lines of retried requests") {
+  Backend broken("broken", [](const Request&, Response&, std::size_t) { return false; });
+  Backend good("good");
+  config::Configuration c;
+  c.http.services["svc@test"] =
+      runtime::test::load_balancer({{broken.url(), 1}, {good.url(), 1}}, false);
+  config::Retry retry;
+  retry.attempts = 3;
+  retry.initial_interval = 1ms;
+  c.http.middlewares["retry@test"] = config::Middleware{retry};
+  c.http.routers["app@test"] = runtime::test::router("Host(`app`)", "svc", 0, {}, {"retry"});
+
+  const auto path = temp_log("retried");
+  auto options = observed_options();
+  options.access_log = proxy::AccessLogOptions{path.string(), proxy::AccessLogFormat::json};
+  options.access_log->filters.retry_attempts = true;
+  {
+    Proxy proxy(options);
+    proxy.publish(c);
+    Client client(proxy.port());
+    for (int i = 0; i < 10; ++i) CHECK(client.request(proxy::test::get("/")).body() == "good");
+    proxy.scrape_until([](const Exposition& e) {
+      return e.value("traefik_entrypoint_requests_total",
+                     requests("entrypoint", "web", "200", "GET")) == 10;
+    });
+    proxy.server().flush_access_log();
+    const auto lines = read_lines(path);
+    // Those that met the broken server first (about every other one) were retried once; the
+    // others have no line.
+    CHECK(lines.size() >= 3);
+    CHECK(lines.size() <= 7);
+    for (const auto& line : lines) CHECK(nlohmann::json::parse(line)["RetryAttempts"] == 1);
+  }
+  std::filesystem::remove_all(path.parent_path());
 }
 
 TEST_CASE("the access log and Prometheus flags parse as Traefik's") {

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "berth/config/duration.hpp"
@@ -150,12 +151,42 @@ struct Metrics {
   friend bool operator==(const Metrics&, const Metrics&) = default;
 };
 
+/// Traefik's accessLog.filters: a line is written when any configured filter matches it, and
+/// every line when none is configured.
+struct AccessLogFilters {
+  std::vector<std::string> status_codes;  ///< "200", "500-599"
+  bool retry_attempts = false;
+  Duration min_duration = std::chrono::seconds{0};  ///< kept when the request took longer
+  friend bool operator==(const AccessLogFilters&, const AccessLogFilters&) = default;
+};
+
+/// Traefik's accessLog.fields.headers: modes are keep, drop or redact.
+struct AccessLogHeaderFields {
+  std::string default_mode = "drop";
+  std::map<std::string, std::string> names;  ///< header name -> mode
+  friend bool operator==(const AccessLogHeaderFields&, const AccessLogHeaderFields&) = default;
+};
+
+/// Traefik's accessLog.fields: modes are keep or drop; names are Traefik's field names.
+struct AccessLogFields {
+  std::string default_mode = "keep";
+  std::map<std::string, std::string> names;  ///< field name (ClientUsername) -> mode
+  AccessLogHeaderFields headers;
+  friend bool operator==(const AccessLogFields&, const AccessLogFields&) = default;
+};
+
 struct AccessLog {
   std::string file_path;
   std::string format = "common";  ///< common | json
   std::int64_t buffering_size = 0;
+  AccessLogFilters filters;
+  AccessLogFields fields;
   friend bool operator==(const AccessLog&, const AccessLog&) = default;
 };
+
+/// One entry of accessLog.filters.statusCodes ("404", "500-599"): the inclusive range, or nothing
+/// when the text is not one.
+std::optional<std::pair<unsigned, unsigned>> parse_status_code_range(std::string_view text);
 
 struct Log {
   std::string level = "ERROR";  ///< TRACE, DEBUG, INFO, WARN, ERROR, FATAL, PANIC (upper-cased)
@@ -241,7 +272,8 @@ void apply_environment(StaticConfiguration& configuration,
 void set_effective_configuration(StaticConfiguration& configuration);
 
 /// Checks addresses ([host]:port), redirection targets, entry points used by ping/metrics, log
-/// level and formats, and numeric ranges. Throws StaticConfigError on the first problem.
+/// level and formats, numeric ranges, and the access log's status code ranges, field names and
+/// modes. Throws StaticConfigError on the first problem.
 void validate(const StaticConfiguration& configuration);
 
 }  // namespace berth::config
