@@ -57,11 +57,12 @@ void forward(std::string_view input, bool pass_host_header, bool tls) {
   const berth::proxy::ForwardContext context{
       "192.0.2.1",      host,  origin, "",       "10.0.0.2:8080", "berth",
       pass_host_header, false, tls,    websocket};
-  berth::proxy::prepare_upstream_request(request, context);
+  berth::proxy::ForwardedFields forwarded;
+  berth::proxy::prepare_upstream_request(request, context, forwarded);
 
   // What the session writes upstream is the head writer's output.
   std::string wire;
-  berth::proxy::append_head(request.base(), wire);
+  berth::proxy::append_head(request.base(), forwarded.lines(), wire);
   Parser again;
   require(parse_header(wire, again));
   const auto& sent = again.get();

@@ -147,7 +147,8 @@ void strip_forwarded_headers(http::fields& fields) {
   }
 }
 
-void prepare_upstream_request(http::request_header<>& request, const ForwardContext& context) {
+void prepare_upstream_request(http::request_header<>& request, const ForwardContext& context,
+                              ForwardedFields& forwarded) {
   // Absolute-form and origin-form both leave as origin-form; the upstream is ours, never the URL's.
   const bool has_path = !context.origin.empty() && context.origin.front() == '/';
   if (context.path_prefix.empty() && has_path) {
@@ -168,7 +169,8 @@ void prepare_upstream_request(http::request_header<>& request, const ForwardCont
   // and its X-Forwarded-Server replaced, the others it sent are kept.
   enum : std::size_t { xff, xf_proto, xf_host, xf_port, xf_server, x_real_ip };
   std::array<bool, forwarded_fields.size()> sent{};
-  std::string forwarded_for;
+  std::string& forwarded_for = forwarded.for_;
+  forwarded_for.clear();
   for (auto it = request.begin(); it != request.end();) {
     if (it->name() == field::expect) {
       it = request.erase(it);
@@ -192,23 +194,26 @@ void prepare_upstream_request(http::request_header<>& request, const ForwardCont
   }
   if (!forwarded_for.empty()) forwarded_for += ", ";
   forwarded_for.append(context.client_ip);
-  request.insert(forwarded_fields[xff], forwarded_for);
+  // The host may be a view of the Host field, which is replaced below.
+  forwarded.host_.assign(context.host);
+  const std::string_view host = forwarded.host_;
+  forwarded.count_ = 0;
+  const auto add = [&](std::size_t index, std::string_view value) {
+    forwarded.lines_[forwarded.count_++] = {forwarded_fields[index], value};
+  };
+  add(xff, forwarded_for);
   if (!sent[xf_proto]) {
-    std::string_view scheme =
-        context.websocket ? (context.tls ? "wss" : "ws") : (context.tls ? "https" : "http");
-    request.insert(forwarded_fields[xf_proto], scheme);
+    add(xf_proto,
+        context.websocket ? (context.tls ? "wss" : "ws") : (context.tls ? "https" : "http"));
   }
-  if (!sent[xf_host] && !context.host.empty())
-    request.insert(forwarded_fields[xf_host], context.host);
+  if (!sent[xf_host] && !host.empty()) add(xf_host, host);
   if (!sent[xf_port]) {
-    std::string_view value = port_of_host(context.host);
+    std::string_view value = port_of_host(host);
     if (value.empty()) value = context.tls ? "443" : "80";
-    request.insert(forwarded_fields[xf_port], value);
+    add(xf_port, value);
   }
-  if (!context.server_name.empty()) {
-    request.insert(forwarded_fields[xf_server], context.server_name);
-  }
-  if (!sent[x_real_ip]) request.insert(forwarded_fields[x_real_ip], context.client_ip);
+  if (!context.server_name.empty()) add(xf_server, context.server_name);
+  if (!sent[x_real_ip]) add(x_real_ip, context.client_ip);
   if (context.pass_host_header) {
     request.set(field::host, context.host);
   } else {

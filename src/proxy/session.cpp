@@ -365,7 +365,7 @@ class Session : public std::enable_shared_from_this<Session> {
         worker_.server_name(), pick_.service->pass_host_header,
         // With a chain they were stripped before it ran; the ones it set stay.
         options_.trust_forwarded_headers || chain_ != nullptr, client_.is_tls(), websocket_};
-    prepare_upstream_request(request, context);
+    prepare_upstream_request(request, context, forwarded_);
     if (buffered_ && has_body_) {
       request.content_length(buffered_body_.size());
     } else if (has_body_ && req_parser_->chunked()) {
@@ -675,7 +675,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request_sent_ = false;
     auto& relay = buffer();
     relay.head.clear();
-    append_head(req_parser_->get().base(), relay.head);
+    append_head(req_parser_->get().base(), forwarded_.lines(), relay.head);
     request_chunked_ = req_parser_->get().chunked();
     upstream_->stream.expires_never();
     if (req_parser_->is_done()) {
@@ -1372,6 +1372,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<RelayBuffer> buffer_;
   std::unique_ptr<RelayBuffer> tunnel_buffer_;
 
+  ForwardedFields forwarded_;
   RequestObserver observer_;
   std::size_t requests_ = 0;
   int open_directions_ = 0;

@@ -10,19 +10,21 @@ void append_version(unsigned version, std::string& out) {
   out += static_cast<char>('0' + version % 10);
 }
 
-void append_fields(const http::fields& fields, std::string& out) {
-  for (const auto& field : fields) {
-    out += field.name_string();
-    out += ": ";
-    out += field.value();
-    out += "\r\n";
-  }
+void append_field(std::string_view name, std::string_view value, std::string& out) {
+  out += name;
+  out += ": ";
+  out += value;
   out += "\r\n";
+}
+
+void append_fields(const http::fields& fields, std::string& out) {
+  for (const auto& field : fields) append_field(field.name_string(), field.value(), out);
 }
 
 }  // namespace
 
-void append_head(const http::request_header<>& header, std::string& out) {
+void append_head(const http::request_header<>& header, std::span<const FieldLine> extra,
+                 std::string& out) {
   out += header.method_string();
   out += ' ';
   out += header.target();
@@ -30,6 +32,8 @@ void append_head(const http::request_header<>& header, std::string& out) {
   append_version(header.version(), out);
   out += "\r\n";
   append_fields(header, out);
+  for (const auto& line : extra) append_field(line.name, line.value, out);
+  out += "\r\n";
 }
 
 void append_head(const http::response_header<>& header, std::string& out) {
@@ -43,6 +47,7 @@ void append_head(const http::response_header<>& header, std::string& out) {
   out += header.reason();
   out += "\r\n";
   append_fields(header, out);
+  out += "\r\n";
 }
 
 ChunkSizeLine::ChunkSizeLine(std::size_t size) noexcept {

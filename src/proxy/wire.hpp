@@ -7,15 +7,19 @@
 
 #include <array>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
+
+#include "berth/proxy/forwarding.hpp"
 
 namespace berth::proxy {
 
 namespace http = boost::beast::http;
 
-/// Appends the request line, the fields and the blank line that ends the head.
-void append_head(const http::request_header<>& header, std::string& out);
+/// Appends the request line, the fields, `extra` fields and the blank line that ends the head.
+void append_head(const http::request_header<>& header, std::span<const FieldLine> extra,
+                 std::string& out);
 /// Appends the status line (the reason the header carries, or the standard one), the fields and
 /// the blank line that ends the head.
 void append_head(const http::response_header<>& header, std::string& out);

@@ -127,7 +127,10 @@ TEST_CASE("upstream requests get X-Forwarded-* like Traefik, replacing untrusted
   context.server_name = "berth-1";
   context.pass_host_header = c.pass_host;
   context.trust_forwarded = c.trust;
-  prepare_upstream_request(h, context);
+  ForwardedFields forwarded;
+  prepare_upstream_request(h, context, forwarded);
+  // What goes upstream: the request's own fields, then the added ones.
+  for (const auto& line : forwarded.lines()) h.insert(line.name, line.value);
   CHECK(h.version() == 11);
   CHECK(h.target() == "/p?q=1");
   CHECK(h["X-Forwarded-For"] == c.xff);
@@ -139,6 +142,7 @@ TEST_CASE("upstream requests get X-Forwarded-* like Traefik, replacing untrusted
   CHECK(h["Host"] == c.sent_host);
   CHECK(h.find(field::expect) == h.end());
   CHECK(h.count("X-Forwarded-For") == 1);
+  CHECK(h.count("X-Real-Ip") == 1);
 }
 
 TEST_CASE("the upstream target is origin-form, under a preserved server path") {
@@ -156,7 +160,8 @@ TEST_CASE("the upstream target is origin-form, under a preserved server path") {
   context.host = "a";
   context.origin = c.origin;
   context.path_prefix = c.path_prefix;
-  prepare_upstream_request(h, context);
+  ForwardedFields forwarded;
+  prepare_upstream_request(h, context, forwarded);
   CAPTURE(c.origin, c.path_prefix);
   CHECK(h.target() == c.expected);
 }

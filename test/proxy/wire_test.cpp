@@ -46,8 +46,17 @@ TEST_CASE("a request head is written as Beast writes it") {
   for (const auto& [name, value] : c.fields) header.insert(name, value);
 
   std::string out = "kept";
-  append_head(header, out);
+  append_head(header, {}, out);
   CHECK(out == "kept" + beast_head(header));
+
+  // Fields added on the way upstream come after the request's own, before the blank line.
+  const std::array<berth::proxy::FieldLine, 2> extra{
+      {{"X-Forwarded-For", "10.0.0.1"}, {"X-Real-Ip", "10.0.0.1"}}};
+  out.clear();
+  append_head(header, extra, out);
+  const std::string own = beast_head(header);
+  CHECK(out ==
+        own.substr(0, own.size() - 2) + "X-Forwarded-For: 10.0.0.1\r\nX-Real-Ip: 10.0.0.1\r\n\r\n");
 }
 
 TEST_CASE("a response head keeps the upstream's reason phrase, or gets the standard one") {

@@ -5,8 +5,11 @@
 
 #include <boost/beast/http/message.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 
 namespace berth::proxy {
@@ -57,7 +60,30 @@ struct ForwardContext {
 /// point does before any middleware reads them.
 void strip_forwarded_headers(http::fields& fields);
 
-/// Rewrites a client request header in place into the one sent upstream (always HTTP/1.1).
-void prepare_upstream_request(http::request_header<>& request, const ForwardContext& context);
+struct FieldLine {
+  std::string_view name;
+  std::string_view value;
+};
+
+/// The X-Forwarded-* and X-Real-Ip fields a request gets on its way upstream. They are written
+/// after the request's own fields instead of being inserted into them, which would cost an
+/// allocation and a tree insertion each; the strings keep their capacity from request to request.
+class ForwardedFields {
+ public:
+  std::span<const FieldLine> lines() const { return {lines_.data(), count_}; }
+
+ private:
+  friend void prepare_upstream_request(http::request_header<>&, const ForwardContext&,
+                                       ForwardedFields&);
+  std::string for_;   ///< X-Forwarded-For's value
+  std::string host_;  ///< the request's host, which Host may no longer hold
+  std::array<FieldLine, 6> lines_{};
+  std::size_t count_ = 0;
+};
+
+/// Rewrites a client request header in place into the one sent upstream (always HTTP/1.1), and
+/// sets `forwarded` to the fields to send after it.
+void prepare_upstream_request(http::request_header<>& request, const ForwardContext& context,
+                              ForwardedFields& forwarded);
 
 }  // namespace berth::proxy
