@@ -156,7 +156,9 @@ class Worker {
   std::unordered_set<Session*> sessions_;
   std::vector<std::unique_ptr<RelayBuffer>> spare_buffers_;
   std::vector<beast::flat_buffer> spare_read_buffers_;
-  net::io_context ioc_{1};
+  /// One thread runs it and only that thread touches its sockets, so the reactor's per-socket
+  /// locks go (other threads still post to it, which stays locked).
+  net::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   UpstreamPool pool_;
   WorkerState state_;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
