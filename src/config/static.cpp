@@ -117,7 +117,7 @@ void validate_access_log(const AccessLog& log) {
     const std::string path = "accessLog.fields.names." + name;
     const bool known =
         std::any_of(field_names.begin(), field_names.end(),
-                    [&](std::string_view field) { return same_letters(field, name); });
+                    [&name = name](std::string_view field) { return same_letters(field, name); });
     // Traefik ignores a name it does not know; a typo would silently keep a field meant to go.
     if (!known) fail(path, "unknown field \"" + name + "\"");
     if (!is_field_mode(mode)) fail(path, "unknown mode \"" + mode + "\" (expected keep or drop)");
