@@ -23,6 +23,13 @@ void count_request(proxy::MetricsTable& table, unsigned code) {
   }
 }
 
+/// Allocations made by 1,000 more writes of `record`.
+std::size_t allocations_of_writes(proxy::AccessLog& log, const proxy::RequestRecord& record) {
+  return berth::test::count_allocations([&] {
+    for (int i = 0; i < 1000; ++i) log.write(0, record);
+  });
+}
+
 }  // namespace
 
 TEST_CASE("counting a request of a known series allocates nothing") {
@@ -58,9 +65,7 @@ TEST_CASE("queueing an access log line allocates nothing once the buffer has gro
     record.server_url = "http://172.18.0.3:80";
     record.start = std::chrono::system_clock::now();
     log.write(0, record);
-    CHECK(berth::test::count_allocations([&] {
-            for (int i = 0; i < 1000; ++i) log.write(0, record);
-          }) == 0);
+    CHECK(allocations_of_writes(log, record) == 0);
     log.flush();
     CHECK(log.written() + log.dropped() == 1001);
   }
@@ -83,9 +88,7 @@ TEST_CASE("a line the filters drop allocates nothing; kept headers allocate noth
   filtered.filters.status_codes = {{500, 599}};
   filtered.filters.min_duration = std::chrono::seconds{1};
   proxy::AccessLog dropping(filtered, 1);
-  CHECK(berth::test::count_allocations([&] {
-          for (int i = 0; i < 1000; ++i) dropping.write(0, record);
-        }) == 0);
+  CHECK(allocations_of_writes(dropping, record) == 0);
   CHECK(dropping.written() == 0);
 
   proxy::AccessLogOptions showing{"/dev/null", proxy::AccessLogFormat::json};
@@ -93,9 +96,7 @@ TEST_CASE("a line the filters drop allocates nothing; kept headers allocate noth
   showing.fields.headers = {{"Authorization", proxy::FieldMode::redact}};
   proxy::AccessLog log(showing, 1);
   log.write(0, record);
-  CHECK(berth::test::count_allocations([&] {
-          for (int i = 0; i < 1000; ++i) log.write(0, record);
-        }) == 0);
+  CHECK(allocations_of_writes(log, record) == 0);
   log.flush();
   CHECK(log.written() + log.dropped() == 1001);
 }
