@@ -32,11 +32,18 @@ const std::string app_servers_shown = R"JS((() => {
   return servers + ' servers, ' + up + ' UP';
 })())JS";
 
-/// Polls the page until it shows `expected` for app@docker; the CHECK prints what it shows.
-void check_page_shows(ChromiumPage& page, const std::string& expected,
+/// Polls the page until it shows `expected` for app@docker; the CHECK prints what it shows, and
+/// berth's log.
+void check_page_shows(ChromiumPage& page, const Berth& berth, const std::string& expected,
                       std::chrono::milliseconds timeout) {
   page.wait_until(app_servers_shown + " === '" + expected + "'", timeout);
-  CHECK(page.evaluate(app_servers_shown) == expected);
+  const nlohmann::json shown = page.evaluate(app_servers_shown);
+  if (shown != expected) {
+    const auto logs = docker({"logs", berth.container});
+    INFO("berth's log:\n" << (logs ? *logs : logs.error()));
+    INFO("the page's requests and console:\n" << nlohmann::json(page.events()).dump(1));
+    CHECK(shown == expected);
+  }
 }
 
 }  // namespace
@@ -52,15 +59,16 @@ TEST_CASE("the dashboard follows a service scaled 1 -> 3 -> 2 without reloading"
   REQUIRE(opened);
   ChromiumPage& page = *opened;
   REQUIRE(page.call("Runtime.enable"));
+  REQUIRE(page.call("Network.enable"));
   // Discovery of the first replica may take berth a moment after its start.
-  check_page_shows(page, "1 servers, 1 UP", 20s);
+  check_page_shows(page, berth, "1 servers, 1 UP", 20s);
   REQUIRE(page.wait_until("document.getElementById('live').className === 'on'"));
   // Gone if the page reloads: the new servers must come over /api/events.
   page.evaluate("window.berthMarker = 42");
 
   sandbox.start_app("two", labels);
   sandbox.start_app("three", labels);
-  check_page_shows(page, "3 servers, 3 UP", 5s);
+  check_page_shows(page, berth, "3 servers, 3 UP", 5s);
   const auto png = page.screenshot_png();
   REQUIRE(png);
   CHECK(png->size() > 10000);
@@ -69,7 +77,7 @@ TEST_CASE("the dashboard follows a service scaled 1 -> 3 -> 2 without reloading"
   }
 
   REQUIRE(docker({"stop", "-t", "5", first}));
-  check_page_shows(page, "2 servers, 2 UP", 5s);
+  check_page_shows(page, berth, "2 servers, 2 UP", 5s);
   CHECK(page.evaluate("window.berthMarker") == 42);
 
   // No uncaught exception and no console error at any point.
