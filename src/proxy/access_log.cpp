@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include <boost/beast/core/string.hpp>
+
 namespace berth::proxy {
 namespace {
 
@@ -212,11 +214,6 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(LogField::count)
 
 char lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-bool same_letters(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return lower(x) == lower(y); });
 }
 
 /// The character at `i` of Go's canonical form of a header name (CanonicalMIMEHeaderKey): upper
@@ -443,7 +440,7 @@ LineFields::LineFields(const AccessLogFields& fields)
   for (std::size_t i = 0; i < field_names.size(); ++i) {
     FieldMode mode = fields.default_mode;
     for (const auto& [name, named_mode] : fields.names) {
-      if (same_letters(name, field_names[i])) mode = named_mode;
+      if (boost::beast::iequals(name, field_names[i])) mode = named_mode;
     }
     if (mode != FieldMode::drop) kept_ |= 1U << i;
   }
@@ -457,7 +454,7 @@ LineFields::LineFields(const AccessLogFields& fields)
 
 FieldMode LineFields::header_mode(std::string_view name) const noexcept {
   for (const auto& [key, mode] : header_modes_) {
-    if (same_letters(key, name)) return mode;
+    if (boost::beast::iequals(key, name)) return mode;
   }
   return headers_default_mode_;
 }

@@ -2,6 +2,9 @@
 // small stand-in (one service per routed container), so these tests check the provider's
 // bookkeeping, not label semantics.
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <condition_variable>
 #include <mutex>
@@ -81,6 +84,16 @@ std::string server_of(const Update& update, const std::string& service) {
   return std::get<berth::config::LoadBalancer>(it->second.kind).servers.at(0).url;
 }
 
+/// The kill event `docker stop` starts with (SIGTERM).
+json stop_kill(const std::string& id) {
+  return FakeDaemon::container_event("kill", id, {{"signal", "15"}});
+}
+
+/// The daemon shows container `id` exited from now on.
+void mark_exited(FakeDaemon& daemon, const std::string& id) {
+  daemon.modify_container(id, [](json& c) { c["State"]["Status"] = "exited"; });
+}
+
 class Harness {
  public:
   FakeDaemon daemon;
@@ -107,6 +120,22 @@ class Harness {
       changed_.notify_all();
     });
     provider_->start();
+  }
+
+  /// Running containers (id, name) on 172.18.0.2, .3, ...; the provider started with `s`; true
+  /// once all of them are routed and the event stream is open.
+  bool start_routed(const std::vector<std::pair<std::string, std::string>>& containers,
+                    ProviderSettings s) {
+    for (std::size_t i = 0; i < containers.size(); ++i) {
+      daemon.put_container(FakeDaemon::make_container(containers[i].first, containers[i].second, {},
+                                                      fmt::format("172.18.0.{}", i + 2)));
+    }
+    start(std::move(s));
+    return wait([&](const Update& u) {
+             return std::all_of(containers.begin(), containers.end(),
+                                [&](const auto& c) { return routed(u, c.first); });
+           }) != nullptr &&
+           daemon.wait_for_event_streams(1, timeout);
   }
 
   void stop() { provider_->stop(); }
@@ -335,7 +364,7 @@ TEST_CASE("kill publishes draining at once before die", "[provider]") {
   CHECK(counters->last_event_to_publish_ns.load() == -1);
 
   // The container still runs when the kill event arrives.
-  h.daemon.push_event(FakeDaemon::container_event("kill", id, {{"signal", "15"}}));
+  h.daemon.push_event(stop_kill(id));
   const auto draining = h.wait([&](const Update& u) { return find(u, id)->draining; });
   REQUIRE(draining);
   CHECK(find(draining, id)->state == "running");
@@ -412,7 +441,7 @@ TEST_CASE("a reload signal leaves the container routed and the stop signal then 
   CHECK(routed(reloaded, id));
   CHECK_FALSE(find(reloaded, id)->draining);
 
-  h.daemon.push_event(FakeDaemon::container_event("kill", id, {{"signal", "15"}}));
+  h.daemon.push_event(stop_kill(id));
   const auto stopping = h.wait([&](const Update& u) { return find(u, id)->draining; });
   REQUIRE(stopping);
   CHECK_FALSE(routed(stopping, id));
@@ -434,7 +463,7 @@ TEST_CASE("draining ends when the container runs again after a start", "[provide
   REQUIRE(h.wait([&](const Update& u) { return find(u, id)->draining; }));
   // A re-inspection that still shows it running does not end draining...
   h.daemon.push_event(FakeDaemon::container_event("health_status: healthy", id));
-  h.daemon.modify_container(id, [](json& c) { c["State"]["Status"] = "exited"; });
+  mark_exited(h.daemon, id);
   h.daemon.push_event(FakeDaemon::container_event("die", id));
   REQUIRE(h.wait([&](const Update& u) { return find(u, id)->state == "exited"; }));
   CHECK(find(h.updates().back(), id)->draining);
@@ -452,19 +481,15 @@ TEST_CASE("a kill is published at once while another stopping container is slow 
   Harness h;
   const auto slow = container_id(21);
   const auto next = container_id(22);
-  h.daemon.put_container(FakeDaemon::make_container(slow, "slow", {}, "172.18.0.2"));
-  h.daemon.put_container(FakeDaemon::make_container(next, "next", {}, "172.18.0.3"));
-  h.start();
-  REQUIRE(h.wait([&](const Update& u) { return routed(u, slow) && routed(u, next); }));
-  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
+  REQUIRE(h.start_routed({{slow, "slow"}, {next, "next"}}, h.settings()));
 
   // The daemon answers the inspect of a stopping container only once it has stopped.
   h.daemon.set_inspect_delay(slow, 1500ms);
-  h.daemon.push_event(FakeDaemon::container_event("kill", slow, {{"signal", "15"}}));
+  h.daemon.push_event(stop_kill(slow));
   REQUIRE(h.wait([&](const Update& u) { return find(u, slow)->draining; }));
   std::this_thread::sleep_for(100ms);
   const auto pushed = std::chrono::steady_clock::now();
-  h.daemon.push_event(FakeDaemon::container_event("kill", next, {{"signal", "15"}}));
+  h.daemon.push_event(stop_kill(next));
   const auto update = h.wait([&](const Update& u) { return find(u, next)->draining; });
   const auto latency = std::chrono::steady_clock::now() - pushed;
   REQUIRE(update);
@@ -476,7 +501,7 @@ TEST_CASE("a kill is published at once while another stopping container is slow 
   CHECK_FALSE(routed(update, next));
 
   // The die needs no inspect either: it shows the container stopped, still draining.
-  h.daemon.modify_container(slow, [](json& c) { c["State"]["Status"] = "exited"; });
+  mark_exited(h.daemon, slow);
   const auto died = std::chrono::steady_clock::now();
   h.daemon.push_event(FakeDaemon::container_event("die", slow));
   const auto stopped = h.wait([&](const Update& u) { return find(u, slow)->state == "exited"; });
@@ -491,26 +516,20 @@ TEST_CASE("a die needs no inspect, so the next container's kill is not held up b
   const auto dying = container_id(23);
   const auto next = container_id(24);
   const auto crashed = container_id(25);
-  h.daemon.put_container(FakeDaemon::make_container(dying, "dying", {}, "172.18.0.2"));
-  h.daemon.put_container(FakeDaemon::make_container(next, "next", {}, "172.18.0.3"));
-  h.daemon.put_container(FakeDaemon::make_container(crashed, "crashed", {}, "172.18.0.4"));
   auto settings = h.settings();
   settings.throttle = 60s;  // any change but an urgent one would wait
-  h.start(settings);
-  REQUIRE(h.wait(
-      [&](const Update& u) { return routed(u, dying) && routed(u, next) && routed(u, crashed); }));
-  REQUIRE(h.daemon.wait_for_event_streams(1, timeout));
-  h.daemon.push_event(FakeDaemon::container_event("kill", dying, {{"signal", "15"}}));
+  REQUIRE(h.start_routed({{dying, "dying"}, {next, "next"}, {crashed, "crashed"}}, settings));
+  h.daemon.push_event(stop_kill(dying));
   REQUIRE(h.wait([&](const Update& u) { return find(u, dying)->draining; }));
   h.daemon.clear_requests();
 
   // Several containers stopping at once: the daemon answers the inspect of one that died only
   // once its cleanup has ended (hundreds of ms), and the next one's kill comes meanwhile.
-  h.daemon.modify_container(dying, [](json& c) { c["State"]["Status"] = "exited"; });
+  mark_exited(h.daemon, dying);
   h.daemon.set_inspect_delay(dying, 1500ms);
   const auto pushed = std::chrono::steady_clock::now();
   h.daemon.push_event(FakeDaemon::container_event("die", dying));
-  h.daemon.push_event(FakeDaemon::container_event("kill", next, {{"signal", "15"}}));
+  h.daemon.push_event(stop_kill(next));
   const auto update = h.wait([&](const Update& u) { return find(u, next)->draining; });
   REQUIRE(update);
   CHECK(std::chrono::steady_clock::now() - pushed < 700ms);
@@ -519,7 +538,7 @@ TEST_CASE("a die needs no inspect, so the next container's kill is not held up b
   REQUIRE(h.wait([&](const Update& u) { return find(u, dying)->state == "exited"; }));
 
   // A container that dies without a kill (a crash) leaves routing at once, throttle or not.
-  h.daemon.modify_container(crashed, [](json& c) { c["State"]["Status"] = "exited"; });
+  mark_exited(h.daemon, crashed);
   h.daemon.set_inspect_delay(crashed, 1500ms);
   const auto crash = std::chrono::steady_clock::now();
   h.daemon.push_event(FakeDaemon::container_event("die", crashed));
@@ -574,7 +593,7 @@ TEST_CASE("stream loss reconnects and resyncs while keeping the last configurati
 
   SECTION("the stream ends") {
     // A change that no event reports: only a resync can find it.
-    h.daemon.modify_container(b, [](json& c) { c["State"]["Status"] = "exited"; });
+    mark_exited(h.daemon, b);
     h.daemon.drop_event_streams();
     CHECK(h.wait([&](const Update& u) { return routed(u, a) && !routed(u, b); }));
     CHECK(h.daemon.wait_for_event_streams(1, timeout));
@@ -605,7 +624,7 @@ TEST_CASE("events between list and subscribe are replayed through since", "[prov
   h.daemon.on_list([&] {
     if (once.exchange(true)) return;
     // After the list was answered, before the provider subscribes.
-    h.daemon.modify_container(id, [](json& c) { c["State"]["Status"] = "exited"; });
+    mark_exited(h.daemon, id);
     h.daemon.push_event(FakeDaemon::container_event("die", id));
   });
   h.start();
@@ -637,7 +656,7 @@ TEST_CASE("periodic resync repairs what no event reported", "[provider]") {
   settings.resync_interval = 300ms;
   h.start(settings);
   REQUIRE(h.wait([&](const Update& u) { return routed(u, id); }));
-  h.daemon.modify_container(id, [](json& c) { c["State"]["Status"] = "exited"; });
+  mark_exited(h.daemon, id);
   CHECK(h.wait([&](const Update& u) { return !routed(u, id); }));
 }
 

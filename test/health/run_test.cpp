@@ -30,7 +30,6 @@ using berth::test::eventually;
 using berth::test::http_get;
 using namespace std::chrono_literals;
 
-
 }  // namespace
 
 TEST_CASE("berth shows a failing server DOWN and answers 503 when no server of a service is up") {
