@@ -31,7 +31,7 @@ TargetSplit split_target(std::string_view target) {
   return split;
 }
 
-void set_path(http::request_header<>& request, std::string_view path) {
+void set_path(RequestHeader& request, std::string_view path) {
   const auto split = split_target(request.target());
   std::string target;
   target.reserve(split.prefix.size() + path.size() + split.query.size() + 1);
@@ -83,16 +83,15 @@ std::string_view host_without_port(std::string_view host) noexcept {
   return host.substr(0, colon);
 }
 
-http::response<http::string_body> make_response(http::status status, std::string body,
-                                                unsigned version) {
-  http::response<http::string_body> response{status, version};
+StringResponse make_response(http::status status, std::string body, unsigned version) {
+  StringResponse response{status, version};
   response.set(http::field::content_type, "text/plain; charset=utf-8");
   response.body() = std::move(body);
   response.prepare_payload();
   return response;
 }
 
-http::response<http::string_body> too_large_response() {
+StringResponse too_large_response() {
   return make_response(http::status::payload_too_large, "Request Entity Too Large");
 }
 

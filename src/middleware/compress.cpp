@@ -99,7 +99,7 @@ void GzipCompressor::finish(std::string& out) {
   if (state_ == State::compressing && stream_) deflate_into({}, out, Z_FINISH);
 }
 
-void GzipCompressor::apply_headers(boost::beast::http::fields& fields) const {
+void GzipCompressor::apply_headers(Fields& fields) const {
   if (state_ != State::compressing) return;
   fields.set(boost::beast::http::field::content_encoding, "gzip");
   fields.erase(boost::beast::http::field::content_length);

@@ -18,7 +18,8 @@ constexpr std::string_view hop_by_hop[] = {
     "Te",         "Trailer",    "Transfer-Encoding",  "Upgrade"};
 
 /// Removes Connection, the fields it names, and the other hop-by-hop fields.
-void remove_hop_by_hop(http::fields& fields) {
+template <class Allocator>
+void remove_hop_by_hop(http::basic_fields<Allocator>& fields) {
   for (auto it = fields.find(http::field::connection); it != fields.end();
        it = fields.find(http::field::connection)) {
     std::string_view names = it->value();
@@ -175,7 +176,7 @@ class ForwardAuth final : public Middleware {
 
   Decision deny(const RequestContext& context,
                 const http::response<http::string_body>& auth) const {
-    http::response<http::string_body> response{auth.result(), context.request.version()};
+    StringResponse response{auth.result(), context.request.version()};
     for (const auto& field : auth) response.insert(field.name_string(), field.value());
     remove_hop_by_hop(response);
     response.erase(http::field::content_length);

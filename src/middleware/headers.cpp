@@ -158,7 +158,7 @@ class Headers final : public Middleware {
     return false;
   }
 
-  bool host_allowed(const http::request_header<>& request) const {
+  bool host_allowed(const RequestHeader& request) const {
     std::string_view host = request[http::field::host];
     for (const auto& header : c_.hosts_proxy_headers) {
       if (auto value = request[header]; !value.empty()) {

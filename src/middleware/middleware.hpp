@@ -77,7 +77,7 @@ struct TargetSplit {
 TargetSplit split_target(std::string_view target);
 
 /// Replaces the path of the request target, keeping the rest.
-void set_path(http::request_header<>& request, std::string_view path);
+void set_path(RequestHeader& request, std::string_view path);
 
 /// "/" + path unless it is empty or starts with '/'.
 std::string ensure_leading_slash(std::string_view path);

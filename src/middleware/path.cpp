@@ -17,7 +17,7 @@ using Regex = std::shared_ptr<const re2::RE2>;
 constexpr std::string_view forwarded_prefix = "X-Forwarded-Prefix";
 constexpr std::string_view replaced_path = "X-Replaced-Path";
 
-std::string_view path_of(const http::request_header<>& request) {
+std::string_view path_of(const RequestHeader& request) {
   return split_target(request.target()).path;
 }
 

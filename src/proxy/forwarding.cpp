@@ -18,7 +18,7 @@ constexpr std::array<std::string_view, 6> forwarded_fields = {
     "X-Forwarded-For",  "X-Forwarded-Proto",  "X-Forwarded-Host",
     "X-Forwarded-Port", "X-Forwarded-Server", "X-Real-Ip"};
 
-bool has_token(const http::fields& fields, field name, std::string_view token) {
+bool has_token(const Fields& fields, field name, std::string_view token) {
   for (auto it = fields.find(name); it != fields.end() && it->name() == name; ++it) {
     for (auto item : http::token_list{it->value()}) {
       if (beast::iequals(item, token)) return true;
@@ -46,7 +46,7 @@ bool hop_by_hop(field name) {
 }
 
 /// The position of `name` in forwarded_fields, or forwarded_fields.size().
-std::size_t forwarded_index(const http::fields::value_type& f) {
+std::size_t forwarded_index(const Fields::value_type& f) {
   if (f.name() != field::unknown) return forwarded_fields.size();
   const auto name = f.name_string();
   for (std::size_t i = 0; i < forwarded_fields.size(); ++i) {
@@ -69,7 +69,7 @@ std::string_view port_of_host(std::string_view host) {
 
 }  // namespace
 
-FramingError check_framing(const http::request_header<>& request) {
+FramingError check_framing(const RequestHeader& request) {
   const auto te = request.find(field::transfer_encoding);
   if (te == request.end()) return FramingError::none;
   if (request.find(field::content_length) != request.end()) {
@@ -113,12 +113,12 @@ std::optional<TargetParts> split_target(std::string_view target) {
   return parts;
 }
 
-bool is_websocket_upgrade(const http::request_header<>& request) {
+bool is_websocket_upgrade(const RequestHeader& request) {
   return has_token(request, field::connection, "upgrade") &&
          has_token(request, field::upgrade, "websocket");
 }
 
-void strip_hop_by_hop(http::fields& fields, bool keep_upgrade) {
+void strip_hop_by_hop(Fields& fields, bool keep_upgrade) {
   // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1).
   for (auto it = fields.find(field::connection);
        it != fields.end() && it->name() == field::connection; ++it) {
@@ -138,7 +138,7 @@ void strip_hop_by_hop(http::fields& fields, bool keep_upgrade) {
   if (keep_upgrade) fields.set(field::connection, "Upgrade");
 }
 
-void strip_forwarded_headers(http::fields& fields) {
+void strip_forwarded_headers(Fields& fields) {
   for (auto name : forwarded_fields) fields.erase(name);
   for (std::string_view name :
        {"X-Forwarded-Uri", "X-Forwarded-Method", "X-Forwarded-Prefix",
@@ -147,7 +147,7 @@ void strip_forwarded_headers(http::fields& fields) {
   }
 }
 
-void prepare_upstream_request(http::request_header<>& request, const ForwardContext& context,
+void prepare_upstream_request(RequestHeader& request, const ForwardContext& context,
                               ForwardedFields& forwarded) {
   // Absolute-form and origin-form both leave as origin-form; the upstream is ours, never the URL's.
   const bool has_path = !context.origin.empty() && context.origin.front() == '/';

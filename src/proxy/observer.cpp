@@ -14,7 +14,7 @@ namespace {
 /// Traefik's RequestCount: requests received since start, over all workers.
 std::atomic<std::uint64_t> request_counter{0};
 
-Protocol protocol_of(const http::request_header<>& request) {
+Protocol protocol_of(const middleware::RequestHeader& request) {
   if (is_websocket_upgrade(request)) return Protocol::websocket;
   const auto accept = request[http::field::accept];
   if (accept.find("text/event-stream") != std::string_view::npos) return Protocol::sse;
@@ -40,7 +40,7 @@ std::span<const HeaderField> header_views(const Fields& fields, std::vector<Head
 }  // namespace
 
 void RequestObserver::begin(Worker& worker, std::size_t entry_point,
-                            const http::request_header<>& request) {
+                            const middleware::RequestHeader& request) {
   const bool metrics = worker.options().metrics.enabled;
   if (!metrics && worker.access_log == nullptr) return;
   active_ = true;
@@ -86,7 +86,7 @@ void RequestObserver::route(Worker& worker, std::string_view router, std::string
 }
 
 void RequestObserver::end(Worker& worker, const RequestOutcome& outcome,
-                          const http::request_header<>& request, std::string_view client_ip,
+                          const middleware::RequestHeader& request, std::string_view client_ip,
                           bool tls) {
   if (!active_ || held_) return;
   status_ = outcome.status;
@@ -102,15 +102,15 @@ void RequestObserver::end(Worker& worker, const RequestOutcome& outcome,
   emit(worker, request, outcome.response, client_ip, tls);
 }
 
-void RequestObserver::end_tunnel(Worker& worker, const http::request_header<>& request,
+void RequestObserver::end_tunnel(Worker& worker, const middleware::RequestHeader& request,
                                  std::string_view client_ip, bool tls) {
   if (!active_ || !held_) return;
   // The 101's head is gone by now: a tunnel's line has no downstream_ headers.
   emit(worker, request, nullptr, client_ip, tls);
 }
 
-void RequestObserver::emit(Worker& worker, const http::request_header<>& request,
-                           const http::response_header<>* response, std::string_view client_ip,
+void RequestObserver::emit(Worker& worker, const middleware::RequestHeader& request,
+                           const middleware::ResponseHeader* response, std::string_view client_ip,
                            bool tls) {
   active_ = false;
   held_ = false;

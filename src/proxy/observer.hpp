@@ -5,14 +5,13 @@
 // the worker's MetricsTable and queues its access log line. A 101 is held until the WebSocket
 // tunnel closes (end_tunnel), so that it counts as open while it is.
 
-#include <boost/beast/http/message.hpp>
-
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "berth/middleware/message.hpp"
 #include "berth/proxy/metrics.hpp"
 #include "metrics_table.hpp"
 
@@ -29,14 +28,14 @@ struct RequestOutcome {
   std::uint64_t local_body_bytes = 0;  ///< the body of a response berth wrote itself
   std::string_view server_url;         ///< empty: no server was picked
   /// The head sent to the client (null: none), for the access log's downstream_ headers.
-  const http::response_header<>* response = nullptr;
+  const middleware::ResponseHeader* response = nullptr;
 };
 
 class RequestObserver {
  public:
   /// Starts observing a request on entry point `entry_point` (a no-op when the worker has neither
   /// metrics nor an access log).
-  void begin(Worker& worker, std::size_t entry_point, const http::request_header<>& request);
+  void begin(Worker& worker, std::size_t entry_point, const middleware::RequestHeader& request);
   void route(Worker& worker, std::string_view router, std::string_view service);
   void add_request_bytes(std::size_t bytes) noexcept { request_bytes_ += bytes; }
   void add_response_bytes(std::size_t bytes) noexcept { response_bytes_ += bytes; }
@@ -45,18 +44,18 @@ class RequestObserver {
 
   /// The answer is decided. `request` is the request as it is now (its original target and Host
   /// were kept by begin()). A 101 is held for end_tunnel.
-  void end(Worker& worker, const RequestOutcome& outcome, const http::request_header<>& request,
+  void end(Worker& worker, const RequestOutcome& outcome, const middleware::RequestHeader& request,
            std::string_view client_ip, bool tls);
   /// The WebSocket tunnel of a held 101 closed.
-  void end_tunnel(Worker& worker, const http::request_header<>& request, std::string_view client_ip,
-                  bool tls);
+  void end_tunnel(Worker& worker, const middleware::RequestHeader& request,
+                  std::string_view client_ip, bool tls);
 
   bool active() const noexcept { return active_; }
   std::uint16_t client_port = 0;
 
  private:
-  void emit(Worker& worker, const http::request_header<>& request,
-            const http::response_header<>* response, std::string_view client_ip, bool tls);
+  void emit(Worker& worker, const middleware::RequestHeader& request,
+            const middleware::ResponseHeader* response, std::string_view client_ip, bool tls);
 
   bool active_ = false;
   bool held_ = false;

@@ -215,7 +215,6 @@ class Session : public std::enable_shared_from_this<Session> {
   // Client request
 
   void do_read_header() {
-    res_parser_.reset();
     // A plain connection waits for its next request without a pooled read buffer, so an idle
     // keep-alive connection costs little more than its socket. TLS may hold bytes above the socket
     // already.
@@ -227,7 +226,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void wait_for_request() {
     idle_ = true;
-    req_parser_.reset();
+    drop_messages();
     worker_.release_read_buffer(std::move(client_buffer_));
     if (options_.idle_timeout.count() > 0) {
       auto& timer = this->timer();
@@ -253,8 +252,17 @@ class Session : public std::enable_shared_from_this<Session> {
     read_request_header();
   }
 
+  /// Ends the previous exchange's messages and frees their fields.
+  void drop_messages() {
+    res_parser_.reset();
+    req_parser_.reset();
+    arena_.reset();
+  }
+
   void read_request_header() {
-    req_parser_.emplace();
+    drop_messages();
+    req_parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                        std::make_tuple(middleware::ArenaAllocator<char>(arena_)));
     req_parser_->header_limit(clamp32(worker_.options().max_header_bytes));
     req_parser_->body_limit(boost::none);
     // A TLS connection waits for its next request here, under the idle timeout; otherwise a
@@ -435,7 +443,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   /// A middleware answered (redirect, 401, 403, 429, CORS preflight...).
-  void send_chain_response(http::response<http::string_body> response) {
+  void send_chain_response(middleware::StringResponse response) {
     auto& out = error_response_.emplace(std::move(response));
     out.version(11);
     middleware::ResponseContext context{out.base(), req_parser_->get().base(), *chain_state_,
@@ -768,7 +776,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_response_header() {
     response_head_sent_ = false;
-    res_parser_.emplace();
+    res_parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                        std::make_tuple(middleware::ArenaAllocator<char>(arena_)));
     res_parser_->header_limit(clamp32(worker_.options().max_header_bytes));
     res_parser_->body_limit(boost::none);
     if (head_) res_parser_->skip(true);
@@ -1343,9 +1352,13 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string host_storage_;
   std::vector<rules::HeaderField> header_views_;
 
-  std::optional<http::request_parser<http::buffer_body>> req_parser_;
-  std::optional<http::response_parser<http::buffer_body>> res_parser_;
-  std::optional<http::response<http::string_body>> error_response_;
+  /// Holds the fields of both parsers' messages; emptied when the next request begins.
+  middleware::FieldArena arena_{worker_.arena_blocks};
+  std::optional<http::request_parser<http::buffer_body, middleware::ArenaAllocator<char>>>
+      req_parser_;
+  std::optional<http::response_parser<http::buffer_body, middleware::ArenaAllocator<char>>>
+      res_parser_;
+  std::optional<middleware::StringResponse> error_response_;
   std::optional<tcp::resolver> resolver_;
 
   std::shared_ptr<const runtime::Snapshot> snapshot_;

@@ -17,14 +17,13 @@ void append_field(std::string_view name, std::string_view value, std::string& ou
   out += "\r\n";
 }
 
-void append_fields(const http::fields& fields, std::string& out) {
+void append_fields(const Fields& fields, std::string& out) {
   for (const auto& field : fields) append_field(field.name_string(), field.value(), out);
 }
 
 }  // namespace
 
-void append_head(const http::request_header<>& header, std::span<const FieldLine> extra,
-                 std::string& out) {
+void append_head(const RequestHeader& header, std::span<const FieldLine> extra, std::string& out) {
   out += header.method_string();
   out += ' ';
   out += header.target();
@@ -36,7 +35,7 @@ void append_head(const http::request_header<>& header, std::span<const FieldLine
   out += "\r\n";
 }
 
-void append_head(const http::response_header<>& header, std::string& out) {
+void append_head(const ResponseHeader& header, std::string& out) {
   append_version(header.version(), out);
   const unsigned status = header.result_int();
   out += ' ';

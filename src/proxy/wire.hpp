@@ -3,8 +3,6 @@
 // them itself, in one gathered write per step, instead of through Beast's serializer, whose
 // buffer-sequence views cost more than the rest of the request path together.
 
-#include <boost/beast/http/message.hpp>
-
 #include <array>
 #include <cstddef>
 #include <span>
@@ -18,11 +16,10 @@ namespace berth::proxy {
 namespace http = boost::beast::http;
 
 /// Appends the request line, the fields, `extra` fields and the blank line that ends the head.
-void append_head(const http::request_header<>& header, std::span<const FieldLine> extra,
-                 std::string& out);
+void append_head(const RequestHeader& header, std::span<const FieldLine> extra, std::string& out);
 /// Appends the status line (the reason the header carries, or the standard one), the fields and
 /// the blank line that ends the head.
-void append_head(const http::response_header<>& header, std::string& out);
+void append_head(const ResponseHeader& header, std::string& out);
 
 /// The line that opens a chunk of `size` bytes in chunked transfer coding ("1a2b\r\n").
 class ChunkSizeLine {

@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "berth/middleware/message.hpp"
 #include "berth/proxy/server.hpp"
 #include "berth/runtime/balancer.hpp"
 #include "berth/tls/store.hpp"
@@ -134,6 +135,8 @@ class Worker {
 
   std::atomic<std::size_t> connections{0};
 
+  /// Blocks for the sessions' field arenas, kept while requests run so that they allocate none.
+  middleware::ArenaBlockPool arena_blocks{64};
   /// This worker's request counters (only its thread touches them). Declared before the
   /// io_context, so sessions destroyed with it can still record.
   MetricsTable metrics;

@@ -44,7 +44,7 @@ TEST_CASE("response sides run last first and see answers of later middlewares",
     auto chain = build(definitions, {"outer", "inner"});
     Exchange ex{request("/")};
     REQUIRE(proceeds(ex.run(*chain)));
-    http::response_header<> response;
+    ResponseHeader response;
     ResponseContext context{response, ex.request, ex.state, false};
     chain->on_response(context);
     CHECK(field(response, "X-Order") == "outer");

@@ -31,7 +31,7 @@ struct Breaker {
       return respond->response.result_int();
     }
     clock.now += latency;
-    http::response_header<> response;
+    ResponseHeader response;
     response.result(status);
     ResponseContext context{response, ex.request, ex.state, false};
     chain->on_response(context);
@@ -130,7 +130,7 @@ TEST_CASE("circuitBreaker responseCode", "[middleware][circuitbreaker]") {
   auto chain = single(c, Environment{clock.clock(), nullptr});
   Exchange ex{request("/")};
   REQUIRE(proceeds(ex.run(*chain)));
-  http::response_header<> response;
+  ResponseHeader response;
   response.result(502);
   ResponseContext context{response, ex.request, ex.state, false};
   chain->on_response(context);
@@ -174,7 +174,7 @@ TEST_CASE("circuitBreaker durations that are not positive mean the defaults",
   auto chain = single(c, Environment{clock.clock(), nullptr});
   Exchange ex{request("/")};
   REQUIRE(proceeds(ex.run(*chain)));
-  http::response_header<> response;
+  ResponseHeader response;
   response.result(502);
   ResponseContext context{response, ex.request, ex.state, false};
   chain->on_response(context);

@@ -47,7 +47,7 @@ struct Case {
 
 /// Runs the chain's response side on a backend answer; returns the compressor decision.
 std::optional<GzipCompressor>& respond(const Chain& chain, const Case& c, Exchange& ex,
-                                       http::response_header<>& response) {
+                                       ResponseHeader& response) {
   ex.request.method(c.method);
   if (*c.accept != '\0') ex.request.set(http::field::accept_encoding, c.accept);
   REQUIRE(proceeds(ex.run(chain)));
@@ -104,7 +104,7 @@ TEST_CASE("compress decides like Traefik", "[middleware][compress]") {
     SECTION(c.what) {
       auto chain = single(c.c);
       Exchange ex{request("/")};
-      http::response_header<> response;
+      ResponseHeader response;
       auto& compressor = respond(*chain, c, ex, response);
       CHECK(compressor.has_value() == c.compresses);
       if (compressor) {
@@ -118,7 +118,7 @@ TEST_CASE("compress decides like Traefik", "[middleware][compress]") {
 TEST_CASE("gzip round trip through the streaming compressor", "[middleware][compress]") {
   auto chain = single(config::Compress{});
   Exchange ex{request("/")};
-  http::response_header<> response;
+  ResponseHeader response;
   const std::string body = text(100000);
   auto& compressor = respond(*chain, Case{"", {}}, ex, response);
   REQUIRE(compressor);
@@ -138,7 +138,7 @@ TEST_CASE("minResponseBodyBytes", "[middleware][compress]") {
   SECTION("a known short length is sent as it is") {
     auto chain = single(config::Compress{});
     Exchange ex{request("/")};
-    http::response_header<> response;
+    ResponseHeader response;
     Case c{"", {}};
     c.content_length = 1023;
     auto& compressor = respond(*chain, c, ex, response);
@@ -156,7 +156,7 @@ TEST_CASE("minResponseBodyBytes", "[middleware][compress]") {
     small.min_response_body_bytes = 100;
     auto chain = single(small);
     Exchange ex{request("/")};
-    http::response_header<> response;
+    ResponseHeader response;
     Case c{"", {}};
     c.content_length = 150;
     auto& compressor = respond(*chain, c, ex, response);

@@ -97,7 +97,7 @@ TEST_CASE("forwardAuth 2xx copies the chosen headers onto the request",
   CHECK(field(ex.request, "X-Role-Team") == "ops");
   CHECK(ex.request.find("X-Other") == ex.request.end());
 
-  http::response_header<> response;
+  ResponseHeader response;
   response.insert(http::field::set_cookie, "auth=backend");
   response.insert(http::field::set_cookie, "other=2");
   ResponseContext rctx{response, ex.request, ex.state, false};

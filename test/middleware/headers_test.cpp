@@ -6,8 +6,8 @@ namespace berth::middleware::test {
 
 namespace {
 
-http::response_header<> backend_response() {
-  http::response_header<> r;
+ResponseHeader backend_response() {
+  ResponseHeader r;
   r.version(11);
   r.result(http::status::ok);
   r.set(http::field::content_type, "text/html");
@@ -16,7 +16,7 @@ http::response_header<> backend_response() {
 }
 
 /// Runs the request side, then the response side on a backend answer.
-http::response_header<> exchange(const Chain& chain, Exchange& ex) {
+ResponseHeader exchange(const Chain& chain, Exchange& ex) {
   REQUIRE(proceeds(ex.run(chain)));
   auto response = backend_response();
   ResponseContext context{response, ex.request, ex.state, ex.tls};

@@ -46,9 +46,9 @@ inline std::shared_ptr<const Chain> single(config::MiddlewareKind kind,
   return build({{"m@docker", config::Middleware{std::move(kind)}}}, {"m"}, environment);
 }
 
-inline http::request_header<> request(std::string target, std::string host = "example.com",
-                                      http::verb method = http::verb::get) {
-  http::request_header<> r;
+inline RequestHeader request(std::string target, std::string host = "example.com",
+                             http::verb method = http::verb::get) {
+  RequestHeader r;
   r.version(11);
   r.method(method);
   r.target(target);
@@ -58,8 +58,8 @@ inline http::request_header<> request(std::string target, std::string host = "ex
 
 /// One request through the chain from a peer address.
 struct Exchange {
-  explicit Exchange(http::request_header<> r) : request(std::move(r)) {}
-  http::request_header<> request;
+  explicit Exchange(RequestHeader r) : request(std::move(r)) {}
+  RequestHeader request;
   RequestState state;
   std::string client_ip = "192.0.2.10";
   bool tls = false;
@@ -85,7 +85,7 @@ inline bool proceeds(const Decision& decision) {
   return std::holds_alternative<Proceed>(decision);
 }
 
-inline std::string field(const http::fields& fields, std::string_view name) {
+inline std::string field(const Fields& fields, std::string_view name) {
   return std::string(fields[name]);
 }
 

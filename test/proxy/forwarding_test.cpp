@@ -7,9 +7,8 @@ using http::field;
 
 namespace {
 
-http::request_header<> header(
-    std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
-  http::request_header<> h;
+RequestHeader header(std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+  RequestHeader h;
   h.method(http::verb::post);
   h.target("/");
   h.version(11);
@@ -35,7 +34,7 @@ TEST_CASE("request framing: CL with TE is rejected, only chunked is supported") 
                Case{{{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}},
                     FramingError::unsupported_encoding},
                Case{{{"Transfer-Encoding", "identity"}}, FramingError::unsupported_encoding});
-  http::request_header<> h = header({});
+  RequestHeader h = header({});
   for (const auto& [name, value] : c.fields) h.insert(name, value);
   CHECK(check_framing(h) == c.expected);
 }

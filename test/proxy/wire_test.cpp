@@ -13,7 +13,7 @@ namespace {
 
 /// What Beast's own serializer writes for a head: the reference the proxy's writer must match.
 template <bool IsRequest>
-std::string beast_head(const http::header<IsRequest>& header) {
+std::string beast_head(const http::header<IsRequest, Fields>& header) {
   std::ostringstream out;
   out << header;
   return out.str();
@@ -39,7 +39,7 @@ TEST_CASE("a request head is written as Beast writes it") {
            10,
            {{"Host", "h"}, {"Accept", "*/*"}, {"Accept", "text/html"}}},
       Case{http::verb::connect, "app.example:443", 11, {{"Host", "app.example:443"}}});
-  http::request_header<> header;
+  RequestHeader header;
   header.method(c.method);
   header.target(c.target);
   header.version(c.version);
@@ -67,7 +67,7 @@ TEST_CASE("a response head keeps the upstream's reason phrase, or gets the stand
   };
   const auto c = GENERATE(Case{200, "", 11}, Case{200, "Fine", 11}, Case{404, "", 10},
                           Case{599, "", 11}, Case{101, "Switching Protocols", 11});
-  http::response_header<> header;
+  ResponseHeader header;
   header.result(c.status);
   header.version(c.version);
   if (!c.reason.empty()) header.reason(c.reason);

@@ -58,6 +58,7 @@
 
 #include "berth/config/dynamic.hpp"
 #include "berth/middleware/compress.hpp"
+#include "berth/middleware/message.hpp"
 #include "berth/middleware/retry.hpp"
 #include "berth/runtime/snapshot.hpp"
 
@@ -86,15 +87,15 @@ struct RequestState {
 };
 
 struct RequestContext {
-  http::request_header<>& request;  ///< edited in place
-  std::string_view client_ip;       ///< the connection's peer address, without port
-  bool tls = false;                 ///< the client connection is HTTPS
+  RequestHeader& request;      ///< edited in place
+  std::string_view client_ip;  ///< the connection's peer address, without port
+  bool tls = false;            ///< the client connection is HTTPS
   RequestState& state;
 };
 
 struct ResponseContext {
-  http::response_header<>& response;      ///< edited in place
-  const http::request_header<>& request;  ///< the request as forwarded
+  ResponseHeader& response;      ///< edited in place
+  const RequestHeader& request;  ///< the request as forwarded
   RequestState& state;
   bool tls = false;
 };
@@ -105,7 +106,7 @@ struct Proceed {
 };
 
 struct Respond {
-  http::response<http::string_body> response;
+  StringResponse response;
 };
 
 struct ForwardAuthCall {
@@ -137,11 +138,10 @@ using Decision = std::variant<Proceed, Respond, ForwardAuthCall, BufferBody>;
 
 /// A complete plain-text response as Traefik's middlewares write them: `Status-Text` body, no
 /// caching headers.
-http::response<http::string_body> make_response(http::status status, std::string body,
-                                                unsigned version = 11);
+StringResponse make_response(http::status status, std::string body, unsigned version = 11);
 
 /// The 413 the proxy sends when a buffered body exceeds `max_request_body_bytes`.
-http::response<http::string_body> too_large_response();
+StringResponse too_large_response();
 
 /// A compiled middleware chain for one router. Immutable; shared by all workers. The snapshot holds
 /// it as a runtime::MiddlewareChain.

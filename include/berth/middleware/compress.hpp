@@ -6,13 +6,13 @@
 // holds the response header, feeds chunks until state() leaves `pending` (or calls finish()), then
 // calls apply_headers() and sends the header followed by the output.
 
-#include <boost/beast/http/fields.hpp>
-
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "berth/middleware/message.hpp"
 
 namespace berth::middleware {
 
@@ -39,7 +39,7 @@ class GzipCompressor {
 
   /// Once not pending: when compressing, sets Content-Encoding: gzip, removes Content-Length, adds
   /// Vary: Accept-Encoding.
-  void apply_headers(boost::beast::http::fields& fields) const;
+  void apply_headers(Fields& fields) const;
 
  private:
   void start_compressing(std::string& out);

@@ -3,8 +3,6 @@
 // X-Forwarded-* as Traefik sets them, Host, origin-form targets. Used by the session and tested
 // alone.
 
-#include <boost/beast/http/message.hpp>
-
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -12,9 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "berth/middleware/message.hpp"
+
 namespace berth::proxy {
 
 namespace http = boost::beast::http;
+using middleware::Fields;
+using middleware::RequestHeader;
+using middleware::ResponseHeader;
 
 enum class FramingError {
   none,
@@ -23,7 +26,7 @@ enum class FramingError {
 };
 
 /// Checks the request's message framing once its header is parsed.
-FramingError check_framing(const http::request_header<>& request);
+FramingError check_framing(const RequestHeader& request);
 
 /// An origin-form ("/p?q") or absolute-form ("http://h/p?q") request target.
 struct TargetParts {
@@ -37,11 +40,11 @@ struct TargetParts {
 std::optional<TargetParts> split_target(std::string_view target);
 
 /// True for `Connection: upgrade` + `Upgrade: websocket`.
-bool is_websocket_upgrade(const http::request_header<>& request);
+bool is_websocket_upgrade(const RequestHeader& request);
 
 /// Removes hop-by-hop fields (Connection and the fields it names, Keep-Alive, Proxy-*, TE, Trailer,
 /// Transfer-Encoding, Upgrade). With `keep_upgrade` the upgrade handshake fields stay.
-void strip_hop_by_hop(http::fields& fields, bool keep_upgrade);
+void strip_hop_by_hop(Fields& fields, bool keep_upgrade);
 
 struct ForwardContext {
   std::string_view client_ip;    ///< the peer address, without port
@@ -58,7 +61,7 @@ struct ForwardContext {
 
 /// Removes the X-Forwarded-* (and X-Real-Ip) fields an untrusted client sent, as Traefik's entry
 /// point does before any middleware reads them.
-void strip_forwarded_headers(http::fields& fields);
+void strip_forwarded_headers(Fields& fields);
 
 struct FieldLine {
   std::string_view name;
@@ -73,8 +76,7 @@ class ForwardedFields {
   std::span<const FieldLine> lines() const { return {lines_.data(), count_}; }
 
  private:
-  friend void prepare_upstream_request(http::request_header<>&, const ForwardContext&,
-                                       ForwardedFields&);
+  friend void prepare_upstream_request(RequestHeader&, const ForwardContext&, ForwardedFields&);
   std::string for_;   ///< X-Forwarded-For's value
   std::string host_;  ///< the request's host, which Host may no longer hold
   std::array<FieldLine, 6> lines_{};
@@ -83,7 +85,7 @@ class ForwardedFields {
 
 /// Rewrites a client request header in place into the one sent upstream (always HTTP/1.1), and
 /// sets `forwarded` to the fields to send after it.
-void prepare_upstream_request(http::request_header<>& request, const ForwardContext& context,
+void prepare_upstream_request(RequestHeader& request, const ForwardContext& context,
                               ForwardedFields& forwarded);
 
 }  // namespace berth::proxy
