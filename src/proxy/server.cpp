@@ -86,6 +86,21 @@ std::string host_name() {
   return name.data();
 }
 
+/// A tenth of the shortest idle timeout, within [5 ms, 1 s]: a connection closes at most that
+/// late. Zero when no idle timeout is set.
+std::chrono::milliseconds sweep_period(const ServerOptions& options) {
+  std::chrono::milliseconds shortest = options.transport.idle_conn_timeout;
+  for (const auto& entry_point : options.entry_points) {
+    if (entry_point.idle_timeout.count() > 0 &&
+        (shortest.count() <= 0 || entry_point.idle_timeout < shortest)) {
+      shortest = entry_point.idle_timeout;
+    }
+  }
+  if (shortest.count() <= 0) return {};
+  return std::clamp<std::chrono::milliseconds>(shortest / 10, std::chrono::milliseconds{5},
+                                               std::chrono::seconds{1});
+}
+
 }  // namespace
 
 // -----------------------------------------------------------------------------------------------
@@ -99,7 +114,6 @@ std::shared_ptr<UpstreamConnection> UpstreamPool::take(const std::string& key, b
     auto connection = std::move(list.back());
     list.pop_back();
     connection->idle = false;
-    connection->idle_timer.cancel();
     if (!connection->stream.socket().is_open()) continue;
     // A connection idle for a while is checked anyway: that is when servers close them.
     constexpr auto recently = std::chrono::seconds{1};
@@ -123,32 +137,30 @@ void UpstreamPool::put(std::shared_ptr<UpstreamConnection> connection) {
     beast::error_code ignored;
     list.front()->idle = false;
     list.front()->stream.socket().close(ignored);
-    list.front()->idle_timer.cancel();
     list.erase(list.begin());
   }
   connection->idle = true;
   connection->idle_since = std::chrono::steady_clock::now();
-  if (options_.idle_conn_timeout.count() > 0) {
-    connection->idle_timer.expires_after(options_.idle_conn_timeout);
-    connection->idle_timer.async_wait(
-        [this, weak = std::weak_ptr(connection)](beast::error_code ec) {
-          auto self = weak.lock();
-          if (ec == net::error::operation_aborted || !self || !self->idle) return;
-          remove(self);
-        });
-  }
   list.push_back(std::move(connection));
 }
 
-void UpstreamPool::remove(const std::shared_ptr<UpstreamConnection>& connection) {
-  connection->idle = false;
-  beast::error_code ignored;
-  connection->idle_timer.cancel();
-  connection->stream.socket().close(ignored);
-  auto it = idle_.find(connection->key);
-  if (it == idle_.end()) return;
-  std::erase(it->second, connection);
-  if (it->second.empty()) idle_.erase(it);
+void UpstreamPool::close_expired(std::chrono::steady_clock::time_point now) {
+  if (options_.idle_conn_timeout.count() <= 0) return;
+  const auto parked_before = now - options_.idle_conn_timeout;
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    // Parked in order, so the expired ones lead.
+    auto& list = it->second;
+    const auto fresh = std::find_if(list.begin(), list.end(), [&](const auto& connection) {
+      return connection->idle_since > parked_before;
+    });
+    for (auto expired = list.begin(); expired != fresh; ++expired) {
+      (*expired)->idle = false;
+      beast::error_code ignored;
+      (*expired)->stream.socket().close(ignored);
+    }
+    list.erase(list.begin(), fresh);
+    it = list.empty() ? idle_.erase(it) : std::next(it);
+  }
 }
 
 void UpstreamPool::clear() {
@@ -156,7 +168,6 @@ void UpstreamPool::clear() {
     for (auto& connection : list) {
       connection->idle = false;
       beast::error_code ignored;
-      connection->idle_timer.cancel();
       connection->stream.socket().close(ignored);
     }
   }
@@ -274,8 +285,23 @@ void Worker::do_accept(std::size_t index) {
   });
 }
 
+void Worker::start_sweeping() {
+  const auto period = sweep_period(options_);
+  if (period.count() == 0 || draining_) return;
+  if (!sweep_timer_) sweep_timer_.emplace(ioc_);
+  sweep_timer_->expires_after(period);
+  sweep_timer_->async_wait([this](beast::error_code ec) {
+    if (ec || draining_) return;
+    const auto now = std::chrono::steady_clock::now();
+    pool_.close_expired(now);
+    for (Session* session : sessions_) close_if_idle_expired(*session, now);
+    start_sweeping();
+  });
+}
+
 void Worker::drain() {
   draining_ = true;
+  if (sweep_timer_) sweep_timer_->cancel();
   for (auto& acceptor : acceptors_) {
     beast::error_code ignored;
     if (acceptor) acceptor->close(ignored);
@@ -358,7 +384,10 @@ void Server::start() {
   for (auto& worker : impl_->workers) {
     impl_->guards.emplace_back(net::make_work_guard(worker->context()));
     Worker* w = worker.get();
-    net::post(w->context(), [w] { w->start_accepting(); });
+    net::post(w->context(), [w] {
+      w->start_accepting();
+      w->start_sweeping();
+    });
     impl_->threads.emplace_back([w] {
       // Handlers report errors through error codes; anything thrown is a bug in one request and
       // must not take the worker down.

@@ -176,6 +176,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (idle_) client_.cancel();
   }
 
+  void close_if_idle_expired(std::chrono::steady_clock::time_point now) {
+    if (idle_ && idle_deadline_ <= now) client_.cancel();
+  }
+
  private:
   // ---------------------------------------------------------------------------------------------
   // TLS or plain: one port serves both, told apart by the first byte.
@@ -228,12 +232,9 @@ class Session : public std::enable_shared_from_this<Session> {
     idle_ = true;
     drop_messages();
     worker_.release_read_buffer(std::move(client_buffer_));
+    // The worker's sweep closes the connection past this.
     if (options_.idle_timeout.count() > 0) {
-      auto& timer = this->timer();
-      timer.expires_after(options_.idle_timeout);
-      timer.async_wait([self = shared_from_this()](beast::error_code ec) {
-        if (!ec && self->idle_) self->client_.cancel();
-      });
+      idle_deadline_ = std::chrono::steady_clock::now() + options_.idle_timeout;
     }
     // A read, not a readiness wait: Asio re-arms epoll (one more system call) for every wait,
     // while a read after an exhausted one just queues. A small request arrives whole here.
@@ -244,7 +245,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_request_arriving(beast::error_code ec, std::size_t n) {
     idle_ = false;
-    if (timer_) timer_->cancel();
+    idle_deadline_ = std::chrono::steady_clock::time_point::max();
     if (ec) return do_close();
     client_buffer_ = worker_.acquire_read_buffer();
     client_buffer_.commit(
@@ -1388,6 +1389,9 @@ class Session : public std::enable_shared_from_this<Session> {
   ForwardedFields forwarded_;
   RequestObserver observer_;
   std::size_t requests_ = 0;
+  /// While a plain connection waits for its next request: when the idle timeout closes it.
+  std::chrono::steady_clock::time_point idle_deadline_ =
+      std::chrono::steady_clock::time_point::max();
   int open_directions_ = 0;
   bool tunneling_ = false;
   bool idle_ = false;
@@ -1408,6 +1412,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
 void start_session(Worker& worker, std::size_t entry_point, Socket socket) {
   std::make_shared<Session>(worker, entry_point, std::move(socket))->run();
+}
+
+void close_if_idle_expired(Session& session, std::chrono::steady_clock::time_point now) {
+  session.close_if_idle_expired(now);
 }
 
 void close_if_idle(Session& session) {

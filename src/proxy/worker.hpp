@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -33,12 +34,9 @@ constexpr std::size_t relay_size = 64 * 1024;
 
 /// A keep-alive connection to one upstream server; lives in a worker's pool while idle.
 struct UpstreamConnection {
-  explicit UpstreamConnection(net::io_context& ioc) : stream(ioc), idle_timer(ioc) {
-    buffer.reserve(relay_size);
-  }
+  explicit UpstreamConnection(net::io_context& ioc) : stream(ioc) { buffer.reserve(relay_size); }
   Stream stream;              ///< TLS for https:// servers
   beast::flat_buffer buffer;  ///< bytes read past the last response stay with the connection
-  net::steady_timer idle_timer;
   std::string key;
   std::chrono::steady_clock::time_point idle_since;
   bool idle = false;
@@ -55,11 +53,12 @@ class UpstreamPool {
   std::shared_ptr<UpstreamConnection> take(const std::string& key, bool probe);
   /// Parks a connection whose last exchange ended cleanly.
   void put(std::shared_ptr<UpstreamConnection> connection);
+  /// Closes the connections idle for the idle connection timeout by `now` (the worker's sweep).
+  void close_expired(std::chrono::steady_clock::time_point now);
   void clear();
   std::size_t idle_count() const noexcept;
 
  private:
-  void remove(const std::shared_ptr<UpstreamConnection>& connection);
   const TransportOptions& options_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<UpstreamConnection>>> idle_;
 };
@@ -112,6 +111,10 @@ class Worker {
   void listen(std::size_t index, const tcp::endpoint& endpoint, bool reuse_port);
   std::uint16_t bound_port(std::size_t index) const;
   void start_accepting();
+  /// Runs on the worker thread: closes idle client and upstream connections past their idle
+  /// timeouts every `sweep_period()`. One periodic timer instead of one armed and cancelled per
+  /// request and per pooled connection; a connection closes up to one period late.
+  void start_sweeping();
   /// Runs on the worker thread: stop accepting, close idle client and upstream connections.
   void drain();
 
@@ -159,6 +162,7 @@ class Worker {
   std::unordered_set<Session*> sessions_;
   std::vector<std::unique_ptr<RelayBuffer>> spare_buffers_;
   std::vector<beast::flat_buffer> spare_read_buffers_;
+  std::optional<net::steady_timer> sweep_timer_;
   /// One thread runs it and only that thread touches its sockets, so the reactor's per-socket
   /// locks go (other threads still post to it, which stays locked).
   net::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
@@ -169,6 +173,9 @@ class Worker {
 
 /// Starts serving an accepted client connection.
 void start_session(Worker& worker, std::size_t entry_point, Socket socket);
+
+/// Closes a session's client side if it waits for a request past its idle timeout by `now`.
+void close_if_idle_expired(Session& session, std::chrono::steady_clock::time_point now);
 
 /// Closes a session's client side if it waits for a request (used when draining).
 void close_if_idle(Session& session);

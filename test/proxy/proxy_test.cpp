@@ -674,6 +674,23 @@ TEST_CASE(
   CHECK(clock::now() - start < 1500ms);
 }
 
+TEST_CASE("a pooled upstream connection is reused until it was idle for the idle conn timeout") {
+  Backend a("A");
+  auto options = proxy::test::test_server_options();
+  options.transport.idle_conn_timeout = 300ms;
+  Proxy proxy(options);
+  proxy.publish(simple(service_of({{&a, 1}})));
+  Client client(proxy.port());
+  CHECK(client.request(proxy::test::get("/")).body() == "A");
+  std::this_thread::sleep_for(100ms);
+  CHECK(client.request(proxy::test::get("/")).body() == "A");
+  CHECK(a.connections() == 1);
+  // Idle past the timeout (and the sweep's period after it), the pooled connection was closed.
+  std::this_thread::sleep_for(500ms);
+  CHECK(client.request(proxy::test::get("/")).body() == "A");
+  CHECK(a.connections() == 2);
+}
+
 TEST_CASE("a pooled connection the server closed while idle carries no request") {
   // Each connection answers one request with keep-alive, then the server closes it while idle.
   net::io_context ioc;
