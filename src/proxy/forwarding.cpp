@@ -125,6 +125,8 @@ void strip_hop_by_hop(Fields& fields, bool keep_upgrade) {
     for (auto token : http::token_list{it->value()}) {
       // Host is never hop-by-hop, and the caller's context may point into it.
       if (beast::iequals(token, "connection") || beast::iequals(token, "host")) continue;
+      // The usual token: Keep-Alive goes with the walk below, without a lookup here.
+      if (beast::iequals(token, "keep-alive")) continue;
       if (keep_upgrade && beast::iequals(token, "upgrade")) continue;
       fields.erase(token);
     }

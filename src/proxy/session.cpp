@@ -308,7 +308,8 @@ class Session : public std::enable_shared_from_this<Session> {
       case FramingError::none:
         break;
     }
-    keep_alive_ = request.keep_alive() && !worker_.draining();
+    // The parser's flags, not a lookup and a token scan of Connection in the fields.
+    keep_alive_ = req_parser_->keep_alive() && !worker_.draining();
     http10_ = request.version() < 11;
 
     auto target = split_target(request.target());
@@ -800,7 +801,7 @@ class Session : public std::enable_shared_from_this<Session> {
       close_upstream();
       return send_error(http::status::bad_gateway, "Bad Gateway", false);
     }
-    upstream_keep_alive_ = !upgrade && response.keep_alive() && !res_parser_->need_eof();
+    upstream_keep_alive_ = !upgrade && res_parser_->keep_alive();
 
     strip_hop_by_hop(response, upgrade);
     for (std::size_t i = 0; i < pick_.cookie_count; ++i) {
