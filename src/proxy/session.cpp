@@ -2,6 +2,7 @@
 // pooled upstream connection streaming both bodies through a fixed buffer (the async form of
 // Beast's relay example), then the next request; or, after a 101, a raw WebSocket tunnel.
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -240,7 +241,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // while a read after an exhausted one just queues. A small request arrives whole here.
     client_.socket().async_read_some(
         net::buffer(request_start_),
-        beast::bind_front_handler(&Session::on_request_arriving, shared_from_this()));
+        net::bind_allocator(
+            IdleWaitAllocator<void>(worker_.idle_wait_slots),
+            beast::bind_front_handler(&Session::on_request_arriving, shared_from_this())));
   }
 
   void on_request_arriving(beast::error_code ec, std::size_t n) {

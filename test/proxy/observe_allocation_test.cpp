@@ -1,11 +1,13 @@
 // The per-request observation allocates nothing in steady state: counting into a worker's table
 // and queueing an access log line (both formats) once names are interned and buffers have grown.
+// Nor does the read an idle keep-alive connection waits with, once a slot was freed.
 
 #include <catch2/catch.hpp>
 
 #include "berth/proxy/access_log.hpp"
 #include "metrics_table.hpp"
 #include "support/allocation_counter.hpp"
+#include "worker.hpp"
 
 using namespace berth;
 
@@ -99,4 +101,23 @@ TEST_CASE("a line the filters drop allocates nothing; kept headers allocate noth
   CHECK(allocations_of_writes(log, record) == 0);
   log.flush();
   CHECK(log.written() + log.dropped() == 1001);
+}
+
+TEST_CASE("the wait of an idle connection reuses a slot, and a larger one comes from the heap") {
+  proxy::IdleWaitSlots slots;
+  using Wait = std::array<char, 200>;
+  proxy::IdleWaitAllocator<Wait> allocator(slots);
+  Wait* const first = allocator.allocate(1);
+  allocator.deallocate(first, 1);
+  bool reused = true;
+  CHECK(berth::test::count_allocations([&] {
+          for (int i = 0; i < 1000; ++i) {
+            Wait* wait = allocator.allocate(1);
+            reused = reused && wait == first;
+            allocator.deallocate(wait, 1);
+          }
+        }) == 0);
+  CHECK(reused);
+  proxy::IdleWaitAllocator<std::array<char, proxy::IdleWaitSlots::slot_size + 1>> larger(slots);
+  CHECK(berth::test::count_allocations([&] { larger.deallocate(larger.allocate(1), 1); }) == 1);
 }
