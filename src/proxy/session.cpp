@@ -3,9 +3,11 @@
 // Beast's relay example), then the next request; or, after a 101, a raw WebSocket tunnel.
 
 #include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
@@ -19,7 +21,11 @@
 #include <array>
 #include <limits>
 #include <optional>
+#include <span>
 #include <utility>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "berth/middleware/chain.hpp"
 #include "berth/proxy/forwarding.hpp"
@@ -71,6 +77,27 @@ bool stale_connection_error(const beast::error_code& ec) {
 std::uint32_t clamp32(std::size_t value) {
   return static_cast<std::uint32_t>(
       std::min<std::size_t>(value, std::numeric_limits<std::uint32_t>::max()));
+}
+
+/// Sends what the socket takes without waiting: the bytes sent, 0 when it would block or failed
+/// (the asynchronous write that follows then reports the failure).
+std::size_t send_now(Socket& socket, std::span<const net::const_buffer> pieces) {
+  constexpr int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
+  ssize_t sent = 0;
+  if (pieces.size() == 1) {
+    sent = ::send(socket.native_handle(), pieces[0].data(), pieces[0].size(), flags);
+  } else {
+    std::array<iovec, 5> vectors{};
+    const std::size_t count = std::min(pieces.size(), vectors.size());
+    for (std::size_t i = 0; i < count; ++i) {
+      vectors[i] = {const_cast<void*>(pieces[i].data()), pieces[i].size()};
+    }
+    msghdr message{};
+    message.msg_iov = vectors.data();
+    message.msg_iovlen = count;
+    sent = ::sendmsg(socket.native_handle(), &message, flags);
+  }
+  return sent > 0 ? static_cast<std::size_t>(sent) : 0;
 }
 
 /// How long a forwardAuth call may take in all, and how much of its answer is read.
@@ -773,6 +800,19 @@ class Session : public std::enable_shared_from_this<Session> {
       if (chunked) pieces.push_back(net::buffer(chunk_end));
     }
     if (last && chunked) pieces.push_back(net::buffer(last_chunk));
+    // The socket almost always takes a piece whole: a plain connection without a write deadline
+    // is sent to at once and the handler posted, instead of a composed write through the timed
+    // stream and the reactor. What the socket does not take goes the asynchronous way.
+    if (to.plain_without_deadline()) {
+      const std::size_t sent = send_now(to.socket(), pieces);
+      if (sent == net::buffer_size(pieces)) {
+        return net::post(to.get_executor(), beast::bind_handler(std::forward<Handler>(handler),
+                                                                beast::error_code{}, sent));
+      }
+      beast::buffers_suffix<decltype(pieces)> rest(pieces);
+      rest.consume(sent);
+      return net::async_write(to, rest, std::forward<Handler>(handler));
+    }
     net::async_write(to, pieces, std::forward<Handler>(handler));
   }
 

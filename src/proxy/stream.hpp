@@ -49,8 +49,16 @@ class Stream {
   executor_type get_executor() noexcept { return tcp_layer().get_executor(); }
   void expires_after(std::chrono::steady_clock::duration timeout) {
     tcp_layer().expires_after(timeout);
+    deadline_ = true;
   }
-  void expires_never() { tcp_layer().expires_never(); }
+  void expires_never() {
+    tcp_layer().expires_never();
+    deadline_ = false;
+  }
+  /// Plain TCP with no deadline for its operations: it may be written to directly.
+  bool plain_without_deadline() const noexcept {
+    return !deadline_ && std::holds_alternative<TcpStream>(stream_);
+  }
   void cancel() { tcp_layer().cancel(); }
 
   template <class MutableBufferSequence, class ReadHandler>
@@ -75,6 +83,7 @@ class Stream {
 
  private:
   std::variant<TcpStream, TlsStream> stream_;
+  bool deadline_ = false;
 };
 
 /// A TLS peer that closes without close_notify ends the stream like a plain FIN.
