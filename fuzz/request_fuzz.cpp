@@ -1,4 +1,5 @@
-// Parses the input as a request header with Beast, as a proxy session does, and runs berth's
+// Parses the input as a request header with Beast into a field arena, as a proxy session does,
+// and runs berth's
 // forwarding steps on it (framing check, target split, X-Forwarded-* and hop-by-hop handling, the
 // upstream rewrite, the head writer). The header sent upstream must parse again, keep the method,
 // carry an origin-form target and no hop-by-hop field.
@@ -13,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "berth/middleware/message.hpp"
 #include "berth/proxy/forwarding.hpp"
 #include "wire.hpp"
 
@@ -22,7 +24,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using berth::proxy::FramingError;
 
-using Parser = http::request_parser<http::empty_body>;
+using berth::middleware::ArenaAllocator;
+using Parser = http::request_parser<http::empty_body, ArenaAllocator<char>>;
 
 void require(bool condition) {
   if (!condition) std::abort();
@@ -36,7 +39,10 @@ bool parse_header(std::string_view bytes, Parser& parser) {
 }
 
 void forward(std::string_view input, bool pass_host_header, bool tls) {
-  Parser parser;
+  berth::middleware::ArenaBlockPool blocks(4);
+  berth::middleware::FieldArena arena(blocks);
+  Parser parser(std::piecewise_construct, std::make_tuple(),
+                std::make_tuple(ArenaAllocator<char>(arena)));
   if (!parse_header(input, parser)) return;
   auto& request = parser.get();
   if (berth::proxy::check_framing(request) != FramingError::none) return;
@@ -63,7 +69,8 @@ void forward(std::string_view input, bool pass_host_header, bool tls) {
   // What the session writes upstream is the head writer's output.
   std::string wire;
   berth::proxy::append_head(request.base(), forwarded.lines(), wire);
-  Parser again;
+  Parser again(std::piecewise_construct, std::make_tuple(),
+               std::make_tuple(ArenaAllocator<char>(arena)));
   require(parse_header(wire, again));
   const auto& sent = again.get();
   require(sent.method_string() == method);
