@@ -173,8 +173,8 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session() {
     // A session cut short (handlers dropped at a stop, a tunnel still open) still ends its request.
     observe_end();
-    if (req_parser_) {
-      observer_.end_tunnel(worker_, req_parser_->get(), client_ip_, client_.is_tls());
+    if (const auto* request = held_request()) {
+      observer_.end_tunnel(worker_, *request, client_ip_, client_.is_tls());
     }
     release_buffers();
     if (client_buffer_.size() == 0) worker_.release_read_buffer(std::move(client_buffer_));
@@ -281,6 +281,12 @@ class Session : public std::enable_shared_from_this<Session> {
     client_buffer_.commit(
         net::buffer_copy(client_buffer_.prepare(n), net::buffer(request_start_, n)));
     read_request_header();
+  }
+
+  /// The request whose access log line waits for the end of a tunnel, or null before one.
+  const middleware::RequestHeader* held_request() const {
+    if (tunnel_request_) return &*tunnel_request_;
+    return req_parser_ ? &req_parser_->get().base() : nullptr;
   }
 
   /// Ends the previous exchange's messages and frees their fields.
@@ -1183,6 +1189,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start_tunnel() {
     end_request();
+    // The tunnel's line is written when it closes, from the request: a copy on the heap lets the
+    // exchange's arena block go back to the worker for as long as the tunnel stays open.
+    tunnel_request_.emplace(req_parser_->get().base());
+    drop_messages();
     client_.expires_never();
     upstream_->stream.expires_never();
     tunneling_ = true;
@@ -1288,7 +1298,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close_tunnel() {
     if (tunnel_closed_) return;
     tunnel_closed_ = true;
-    observer_.end_tunnel(worker_, req_parser_->get(), client_ip_, client_.is_tls());
+    observer_.end_tunnel(worker_, *held_request(), client_ip_, client_.is_tls());
     beast::error_code ignored;
     client_.socket().close(ignored);
     upstream_->stream.socket().close(ignored);
@@ -1404,6 +1414,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response_parser<http::buffer_body, middleware::ArenaAllocator<char>>>
       res_parser_;
   std::optional<middleware::StringResponse> error_response_;
+  std::optional<middleware::RequestHeader> tunnel_request_;  ///< on the heap, once tunneling
   std::optional<tcp::resolver> resolver_;
 
   std::shared_ptr<const runtime::Snapshot> snapshot_;
