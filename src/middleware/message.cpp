@@ -61,13 +61,13 @@ void* FieldArena::allocate_in_new_block(std::size_t size, std::size_t align) {
   block->size = pooled ? ArenaBlockPool::block_size : needed;
   blocks_ = block;
   char* const start = static_cast<char*>(memory) + header;
-  const char* const end = static_cast<char*>(memory) + block->size;
+  char* const end = static_cast<char*>(memory) + block->size;
   auto at = reinterpret_cast<std::uintptr_t>(start);
   at = (at + align - 1) & ~(align - 1);
   // A block of its own for a large allocation leaves the current block in use for the next ones.
   if (pooled || next_ == nullptr) {
     next_ = reinterpret_cast<char*>(at + size);
-    end_ = const_cast<char*>(end);
+    end_ = end;
   }
   return reinterpret_cast<void*>(at);
 }

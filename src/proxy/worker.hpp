@@ -70,7 +70,7 @@ class UpstreamPool {
 class IdleWaitSlots {
  public:
   static constexpr std::size_t slot_size = 256;
-  IdleWaitSlots() = default;
+  IdleWaitSlots() { free_.reserve(max_kept); }
   IdleWaitSlots(const IdleWaitSlots&) = delete;
   IdleWaitSlots& operator=(const IdleWaitSlots&) = delete;
   ~IdleWaitSlots() {
@@ -83,6 +83,7 @@ class IdleWaitSlots {
     return slot;
   }
   void give(void* slot) noexcept {
+    // Within the capacity reserved at construction, so the push cannot throw.
     if (free_.size() < max_kept) {
       free_.push_back(slot);
     } else {
@@ -92,12 +93,7 @@ class IdleWaitSlots {
 
  private:
   static constexpr std::size_t max_kept = 1024;
-  std::vector<void*> free_ = reserved(max_kept);
-  static std::vector<void*> reserved(std::size_t n) {
-    std::vector<void*> v;
-    v.reserve(n);
-    return v;
-  }
+  std::vector<void*> free_;
 };
 
 /// An allocator on IdleWaitSlots (anything larger than a slot comes from the heap).
