@@ -39,7 +39,7 @@ bool parse_header(std::string_view bytes, Parser& parser) {
 }
 
 void forward(std::string_view input, bool pass_host_header, bool tls) {
-  berth::middleware::ArenaBlockPool blocks(4);
+  berth::middleware::BlockPool blocks(berth::middleware::FieldArena::block_size, 4);
   berth::middleware::FieldArena arena(blocks);
   Parser parser(std::piecewise_construct, std::make_tuple(),
                 std::make_tuple(ArenaAllocator<char>(arena)));

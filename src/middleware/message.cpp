@@ -15,35 +15,36 @@
 
 namespace berth::middleware {
 
-ArenaBlockPool::ArenaBlockPool(std::size_t max_kept) : max_kept_(max_kept) {
+BlockPool::BlockPool(std::size_t block_size, std::size_t max_kept)
+    : block_size_(block_size), max_kept_(max_kept) {
   kept_.reserve(max_kept_);
 }
 
-ArenaBlockPool::~ArenaBlockPool() {
+BlockPool::~BlockPool() {
   for (void* block : kept_) {
 #ifdef BERTH_ASAN
-    ASAN_UNPOISON_MEMORY_REGION(block, block_size);
+    ASAN_UNPOISON_MEMORY_REGION(block, block_size_);
 #endif
     ::operator delete(block);
   }
 }
 
-void* ArenaBlockPool::take() {
-  if (kept_.empty()) return ::operator new(block_size);
+void* BlockPool::take() {
+  if (kept_.empty()) return ::operator new(block_size_);
   void* block = kept_.back();
   kept_.pop_back();
 #ifdef BERTH_ASAN
-  ASAN_UNPOISON_MEMORY_REGION(block, block_size);
+  ASAN_UNPOISON_MEMORY_REGION(block, block_size_);
 #endif
   return block;
 }
 
-void ArenaBlockPool::give(void* block) noexcept {
+void BlockPool::give(void* block) noexcept {
   // Within the capacity reserved at construction, so the push cannot throw.
   if (kept_.size() < max_kept_) {
 #ifdef BERTH_ASAN
     // A view into fields of an exchange that ended then fails under the sanitizer.
-    ASAN_POISON_MEMORY_REGION(block, block_size);
+    ASAN_POISON_MEMORY_REGION(block, block_size_);
 #endif
     kept_.push_back(block);
   } else {
@@ -54,11 +55,11 @@ void ArenaBlockPool::give(void* block) noexcept {
 void* FieldArena::allocate_in_new_block(std::size_t size, std::size_t align) {
   constexpr std::size_t header = sizeof(Block);
   const std::size_t needed = header + align + size;
-  const bool pooled = needed <= ArenaBlockPool::block_size;
+  const bool pooled = needed <= pool_->block_size();
   void* memory = pooled ? pool_->take() : ::operator new(needed);
   auto* block = static_cast<Block*>(memory);
   block->next = blocks_;
-  block->size = pooled ? ArenaBlockPool::block_size : needed;
+  block->size = pooled ? pool_->block_size() : needed;
   blocks_ = block;
   char* const start = static_cast<char*>(memory) + header;
   char* const end = static_cast<char*>(memory) + block->size;
@@ -75,7 +76,7 @@ void* FieldArena::allocate_in_new_block(std::size_t size, std::size_t align) {
 void FieldArena::reset() noexcept {
   while (blocks_ != nullptr) {
     Block* next = blocks_->next;
-    if (blocks_->size == ArenaBlockPool::block_size) {
+    if (blocks_->size == pool_->block_size()) {
       pool_->give(blocks_);
     } else {
       ::operator delete(blocks_);

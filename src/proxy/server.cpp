@@ -288,9 +288,8 @@ void Worker::do_accept(std::size_t index) {
 void Worker::start_sweeping() {
   const auto period = sweep_period(options_);
   if (period.count() == 0 || draining_) return;
-  if (!sweep_timer_) sweep_timer_.emplace(ioc_);
-  sweep_timer_->expires_after(period);
-  sweep_timer_->async_wait([this](beast::error_code ec) {
+  sweep_timer_.expires_after(period);
+  sweep_timer_.async_wait([this](beast::error_code ec) {
     if (ec || draining_) return;
     const auto now = std::chrono::steady_clock::now();
     pool_.close_expired(now);
@@ -301,7 +300,7 @@ void Worker::start_sweeping() {
 
 void Worker::drain() {
   draining_ = true;
-  if (sweep_timer_) sweep_timer_->cancel();
+  sweep_timer_.cancel();
   for (auto& acceptor : acceptors_) {
     beast::error_code ignored;
     if (acceptor) acceptor->close(ignored);

@@ -269,7 +269,7 @@ class Session : public std::enable_shared_from_this<Session> {
     client_.socket().async_read_some(
         net::buffer(request_start_),
         net::bind_allocator(
-            IdleWaitAllocator<void>(worker_.idle_wait_slots),
+            IdleWaitAllocator<void>(worker_.idle_wait_blocks),
             beast::bind_front_handler(&Session::on_request_arriving, shared_from_this())));
   }
 

@@ -14,6 +14,7 @@
 namespace berth::proxy {
 
 namespace http = boost::beast::http;
+using middleware::ResponseHeader;
 
 /// Appends the request line, the fields, `extra` fields and the blank line that ends the head.
 void append_head(const RequestHeader& header, std::span<const FieldLine> extra, std::string& out);

@@ -10,7 +10,6 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -63,68 +62,38 @@ class UpstreamPool {
   std::unordered_map<std::string, std::vector<std::shared_ptr<UpstreamConnection>>> idle_;
 };
 
-/// Fixed-size slots for the read an idle keep-alive connection waits with. Asio's default handler
-/// memory hands out recycled blocks, and one left over from an exchange's larger operations would
-/// stay with the idle connection (0.55 KB more each); a slot fits the read exactly and is reused
-/// without malloc.
-class IdleWaitSlots {
- public:
-  static constexpr std::size_t slot_size = 256;
-  IdleWaitSlots() { free_.reserve(max_kept); }
-  IdleWaitSlots(const IdleWaitSlots&) = delete;
-  IdleWaitSlots& operator=(const IdleWaitSlots&) = delete;
-  ~IdleWaitSlots() {
-    for (void* slot : free_) ::operator delete(slot);
-  }
-  void* take() {
-    if (free_.empty()) return ::operator new(slot_size);
-    void* slot = free_.back();
-    free_.pop_back();
-    return slot;
-  }
-  void give(void* slot) noexcept {
-    // Within the capacity reserved at construction, so the push cannot throw.
-    if (free_.size() < max_kept) {
-      free_.push_back(slot);
-    } else {
-      ::operator delete(slot);
-    }
-  }
-
- private:
-  static constexpr std::size_t max_kept = 1024;
-  std::vector<void*> free_;
-};
-
-/// An allocator on IdleWaitSlots (anything larger than a slot comes from the heap).
+/// The handler memory of the read an idle keep-alive connection waits with: a block of a pool
+/// (anything larger comes from the heap). Asio's default handler memory hands out recycled blocks,
+/// and one left over from an exchange's larger operations would stay with the idle connection
+/// (0.55 KB more each); a pooled block fits the read and is reused without malloc.
 template <class T>
 class IdleWaitAllocator {
  public:
   using value_type = T;
-  explicit IdleWaitAllocator(IdleWaitSlots& slots) noexcept : slots_(&slots) {}
+  explicit IdleWaitAllocator(middleware::BlockPool& pool) noexcept : pool_(&pool) {}
   template <class U>
-  IdleWaitAllocator(const IdleWaitAllocator<U>& other) noexcept : slots_(other.slots()) {}
+  IdleWaitAllocator(const IdleWaitAllocator<U>& other) noexcept : pool_(other.pool()) {}
   T* allocate(std::size_t n) {
-    if (n * sizeof(T) > IdleWaitSlots::slot_size) {
+    if (n * sizeof(T) > pool_->block_size()) {
       return static_cast<T*>(::operator new(n * sizeof(T)));
     }
-    return static_cast<T*>(slots_->take());
+    return static_cast<T*>(pool_->take());
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    if (n * sizeof(T) > IdleWaitSlots::slot_size) {
+    if (n * sizeof(T) > pool_->block_size()) {
       ::operator delete(p);
     } else {
-      slots_->give(p);
+      pool_->give(p);
     }
   }
-  IdleWaitSlots* slots() const noexcept { return slots_; }
+  middleware::BlockPool* pool() const noexcept { return pool_; }
   template <class U>
   bool operator==(const IdleWaitAllocator<U>& other) const noexcept {
-    return slots_ == other.slots();
+    return pool_ == other.pool();
   }
 
  private:
-  IdleWaitSlots* slots_;
+  middleware::BlockPool* pool_;
 };
 
 /// What an exchange relays through: a fixed buffer for body bytes (or one tunnel direction), the
@@ -202,9 +171,10 @@ class Worker {
 
   std::atomic<std::size_t> connections{0};
 
-  IdleWaitSlots idle_wait_slots;
-  /// Blocks for the sessions' field arenas, kept while requests run so that they allocate none.
-  middleware::ArenaBlockPool arena_blocks{64};
+  /// Blocks for the idle reads' handlers (256 bytes fit one) and for the sessions' field arenas,
+  /// kept so that requests allocate none.
+  middleware::BlockPool idle_wait_blocks{256, 1024};
+  middleware::BlockPool arena_blocks{middleware::FieldArena::block_size, 64};
   /// This worker's request counters (only its thread touches them). Declared before the
   /// io_context, so sessions destroyed with it can still record.
   MetricsTable metrics;
@@ -227,10 +197,10 @@ class Worker {
   std::unordered_set<Session*> sessions_;
   std::vector<std::unique_ptr<RelayBuffer>> spare_buffers_;
   std::vector<beast::flat_buffer> spare_read_buffers_;
-  std::optional<net::steady_timer> sweep_timer_;
   /// One thread runs it and only that thread touches its sockets, so the reactor's per-socket
   /// locks go (other threads still post to it, which stays locked).
   net::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  net::steady_timer sweep_timer_{ioc_};
   UpstreamPool pool_;
   WorkerState state_;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;

@@ -46,7 +46,7 @@ ArenaParser arena_parser(FieldArena& arena) {
 }  // namespace
 
 TEST_CASE("the arena aligns every allocation as asked") {
-  ArenaBlockPool pool(4);
+  BlockPool pool(FieldArena::block_size, 4);
   FieldArena arena(pool);
   for (const std::size_t align : {1u, 2u, 4u, 8u, 16u}) {
     for (const std::size_t size : {1u, 3u, 7u, 24u, 100u}) {
@@ -58,7 +58,7 @@ TEST_CASE("the arena aligns every allocation as asked") {
 }
 
 TEST_CASE("small allocations share a block, which goes back to the pool at reset") {
-  ArenaBlockPool pool(4);
+  BlockPool pool(FieldArena::block_size, 4);
   FieldArena arena(pool);
   auto* first = static_cast<char*>(arena.allocate(100, 1));
   auto* second = static_cast<char*>(arena.allocate(100, 1));
@@ -72,11 +72,11 @@ TEST_CASE("small allocations share a block, which goes back to the pool at reset
 }
 
 TEST_CASE("an allocation larger than a block gets one of its own, freed at reset") {
-  ArenaBlockPool pool(4);
+  BlockPool pool(FieldArena::block_size, 4);
   FieldArena arena(pool);
   auto* small = static_cast<char*>(arena.allocate(10, 1));
-  auto* large = static_cast<char*>(arena.allocate(3 * ArenaBlockPool::block_size, 8));
-  large[3 * ArenaBlockPool::block_size - 1] = 'x';
+  auto* large = static_cast<char*>(arena.allocate(3 * FieldArena::block_size, 8));
+  large[3 * FieldArena::block_size - 1] = 'x';
   // The pooled block stays the current one.
   CHECK(static_cast<char*>(arena.allocate(10, 1)) == small + 10);
   arena.reset();
@@ -84,15 +84,15 @@ TEST_CASE("an allocation larger than a block gets one of its own, freed at reset
 }
 
 TEST_CASE("the pool keeps at most as many blocks as it was told") {
-  ArenaBlockPool pool(2);
+  BlockPool pool(FieldArena::block_size, 2);
   FieldArena arena(pool);
-  for (int i = 0; i < 5; ++i) arena.allocate(ArenaBlockPool::block_size / 2, 1);
+  for (int i = 0; i < 5; ++i) arena.allocate(FieldArena::block_size / 2, 1);
   arena.reset();
   CHECK(pool.kept() == 2);
 }
 
 TEST_CASE("a parsed head keeps its fields in the arena, across several blocks") {
-  ArenaBlockPool pool(8);
+  BlockPool pool(FieldArena::block_size, 8);
   FieldArena arena(pool);
   auto parser = arena_parser(arena);
   // 30 fields of 200 bytes need two blocks.
@@ -107,7 +107,7 @@ TEST_CASE("a parsed head keeps its fields in the arena, across several blocks") 
 }
 
 TEST_CASE("a copy of an arena head is on the heap and outlives the exchange") {
-  ArenaBlockPool pool(8);
+  BlockPool pool(FieldArena::block_size, 8);
   RequestHeader copy;
   {
     FieldArena arena(pool);

@@ -62,7 +62,7 @@ TEST_CASE("parsing heads into a field arena allocates nothing once its pool hold
       "GET /index.html?page=2 HTTP/1.1\r\nHost: app.example\r\nUser-Agent: test/1.0\r\n"
       "Accept: */*\r\nAccept-Encoding: gzip, br\r\nCookie: session=abcdef0123456789\r\n"
       "X-Request-Id: 7d8e9f\r\n\r\n";
-  ArenaBlockPool pool(4);
+  BlockPool pool(FieldArena::block_size, 4);
   FieldArena arena(pool);
   std::size_t fields = 0;
   const auto parse_one = [&] {

@@ -1,6 +1,6 @@
 // The per-request observation allocates nothing in steady state: counting into a worker's table
 // and queueing an access log line (both formats) once names are interned and buffers have grown.
-// Nor does the read an idle keep-alive connection waits with, once a slot was freed.
+// Nor does the read an idle keep-alive connection waits with, once a block was freed.
 
 #include <catch2/catch.hpp>
 
@@ -103,10 +103,10 @@ TEST_CASE("a line the filters drop allocates nothing; kept headers allocate noth
   CHECK(log.written() + log.dropped() == 1001);
 }
 
-TEST_CASE("the wait of an idle connection reuses a slot, and a larger one comes from the heap") {
-  proxy::IdleWaitSlots slots;
+TEST_CASE("the wait of an idle connection reuses a block, and a larger one comes from the heap") {
+  middleware::BlockPool blocks(256, 4);
   using Wait = std::array<char, 200>;
-  proxy::IdleWaitAllocator<Wait> allocator(slots);
+  proxy::IdleWaitAllocator<Wait> allocator(blocks);
   Wait* const first = allocator.allocate(1);
   allocator.deallocate(first, 1);
   bool reused = true;
@@ -118,6 +118,6 @@ TEST_CASE("the wait of an idle connection reuses a slot, and a larger one comes 
           }
         }) == 0);
   CHECK(reused);
-  proxy::IdleWaitAllocator<std::array<char, proxy::IdleWaitSlots::slot_size + 1>> larger(slots);
+  proxy::IdleWaitAllocator<std::array<char, 257>> larger(blocks);
   CHECK(berth::test::count_allocations([&] { larger.deallocate(larger.allocate(1), 1); }) == 1);
 }

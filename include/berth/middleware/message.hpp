@@ -19,21 +19,23 @@ namespace berth::middleware {
 
 namespace http = boost::beast::http;
 
-/// Blocks of `block_size` bytes kept for reuse by the arenas of one thread (not thread-safe).
-class ArenaBlockPool {
+/// Blocks of one size kept for reuse by one thread (not thread-safe): the field arenas' blocks, and
+/// the proxy's other per-connection memory of a fixed size. At most `max_kept` freed blocks are
+/// kept; the others go back to the heap.
+class BlockPool {
  public:
-  static constexpr std::size_t block_size = 4096;
-
-  explicit ArenaBlockPool(std::size_t max_kept);
-  ~ArenaBlockPool();
-  ArenaBlockPool(const ArenaBlockPool&) = delete;
-  ArenaBlockPool& operator=(const ArenaBlockPool&) = delete;
+  BlockPool(std::size_t block_size, std::size_t max_kept);
+  ~BlockPool();
+  BlockPool(const BlockPool&) = delete;
+  BlockPool& operator=(const BlockPool&) = delete;
 
   void* take();
   void give(void* block) noexcept;
+  std::size_t block_size() const noexcept { return block_size_; }
   std::size_t kept() const noexcept { return kept_.size(); }
 
  private:
+  std::size_t block_size_;
   std::size_t max_kept_;
   std::vector<void*> kept_;
 };
@@ -42,7 +44,10 @@ class ArenaBlockPool {
 /// everything at once. Holds no block while empty, so an idle connection costs nothing here.
 class FieldArena {
  public:
-  explicit FieldArena(ArenaBlockPool& pool) noexcept : pool_(&pool) {}
+  /// The size of the blocks a FieldArena's pool should have: a typical request and its response.
+  static constexpr std::size_t block_size = 4096;
+
+  explicit FieldArena(BlockPool& pool) noexcept : pool_(&pool) {}
   ~FieldArena() { reset(); }
   FieldArena(const FieldArena&) = delete;
   FieldArena& operator=(const FieldArena&) = delete;
@@ -61,14 +66,14 @@ class FieldArena {
   void reset() noexcept;
 
  private:
-  /// Each block starts with this; a block larger than the pool's came from the heap.
+  /// Each block starts with this; one of another size than the pool's came from the heap.
   struct Block {
     Block* next;
     std::size_t size;
   };
   void* allocate_in_new_block(std::size_t size, std::size_t align);
 
-  ArenaBlockPool* pool_;
+  BlockPool* pool_;
   Block* blocks_ = nullptr;
   char* next_ = nullptr;
   char* end_ = nullptr;

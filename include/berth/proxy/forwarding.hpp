@@ -17,7 +17,6 @@ namespace berth::proxy {
 namespace http = boost::beast::http;
 using middleware::Fields;
 using middleware::RequestHeader;
-using middleware::ResponseHeader;
 
 enum class FramingError {
   none,
